@@ -1,0 +1,158 @@
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+
+// Easemob's own rule for org and app names; it also keeps both to exactly one path segment.
+const APP_KEY_PART = /^[A-Za-z0-9_-]+$/;
+
+// Concurrent requests that find the token missing or expired must share one token request:
+// Easemob bans accounts that ask for tokens too often.
+const REUSE_FRESH_TOKEN_MS = 10_000;
+
+/** Thrown when the app token cannot be had; `transient` says whether trying again may help. */
+export class EasemobTokenError extends Error {
+	constructor(
+		message: string,
+		readonly transient: boolean,
+	) {
+		super(message);
+		this.name = 'EasemobTokenError';
+	}
+}
+
+export function isEasemobTokenError(error: unknown): error is EasemobTokenError {
+	return error instanceof Error && error.name === 'EasemobTokenError';
+}
+
+function field(credentials: ICredentialDataDecryptedObject, name: string): string {
+	const value = credentials[name];
+	return typeof value === 'string' ? value.trim() : '';
+}
+
+/** `https://host/org/app` (or `http://` when the host says so), validated so nothing else can be reached. */
+export function appBaseUrl(credentials: ICredentialDataDecryptedObject): string {
+	const host = field(credentials, 'host');
+	if (host === '') throw new EasemobTokenError('The credential\'s Host is empty', false);
+	const candidate = host.includes('://') ? host : `https://${host}`;
+	if (!URL.canParse(candidate)) {
+		throw new EasemobTokenError(
+			`The credential's Host "${host}" is not a valid host name; write it like a1.easemob.com`,
+			false,
+		);
+	}
+	const url = new URL(candidate);
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		throw new EasemobTokenError(
+			`The credential's Host must use https:// or http://, not ${url.protocol}`,
+			false,
+		);
+	}
+	if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+		throw new EasemobTokenError(
+			`The credential's Host "${host}" must be a host name only (e.g. a1.easemob.com), without user, path, query or fragment`,
+			false,
+		);
+	}
+	const orgName = field(credentials, 'orgName');
+	const appName = field(credentials, 'appName');
+	for (const [label, value] of [
+		['Org Name', orgName],
+		['App Name', appName],
+	]) {
+		if (!APP_KEY_PART.test(value)) {
+			throw new EasemobTokenError(
+				`The credential's ${label} "${value}" is not valid: it may contain only letters, digits, "-" and "_" (the App Key is OrgName#AppName)`,
+				false,
+			);
+		}
+	}
+	return `${url.origin}/${orgName}/${appName}`;
+}
+
+interface SharedToken {
+	pending?: Promise<string>;
+	token?: string;
+	fetchedAt: number;
+}
+
+const sharedTokens = new Map<string, SharedToken>();
+
+/**
+ * Runs `fetchToken` unless another request for the same app and client is already fetching a
+ * token, or fetched one moments ago that differs from the one the caller found rejected.
+ */
+export async function sharedTokenFetch(
+	credentials: ICredentialDataDecryptedObject,
+	fetchToken: () => Promise<string>,
+): Promise<string> {
+	const key = JSON.stringify(
+		['host', 'orgName', 'appName', 'clientId', 'clientSecret'].map((name) => field(credentials, name)),
+	);
+	const shared = sharedTokens.get(key);
+	if (shared?.pending) return await shared.pending;
+	if (
+		shared?.token !== undefined &&
+		shared.token !== credentials.appToken &&
+		Date.now() - shared.fetchedAt < REUSE_FRESH_TOKEN_MS
+	) {
+		return shared.token;
+	}
+	const pending = fetchToken();
+	sharedTokens.set(key, { pending, fetchedAt: Date.now() });
+	pending.then(
+		(token) => sharedTokens.set(key, { token, fetchedAt: Date.now() }),
+		() => sharedTokens.delete(key),
+	);
+	return await pending;
+}
+
+interface HttpFailure {
+	code?: string;
+	response?: { status?: number; data?: unknown };
+}
+
+function easemobErrorBody(data: unknown): { error?: string; error_description?: string } {
+	if (typeof data === 'object' && data !== null) return data as { error?: string; error_description?: string };
+	if (typeof data === 'string') {
+		try {
+			return easemobErrorBody(JSON.parse(data));
+		} catch {
+			return {};
+		}
+	}
+	return {};
+}
+
+/** Turns a failed token request into a message that says which credential field to fix. */
+export function describeTokenFailure(
+	error: unknown,
+	credentials: ICredentialDataDecryptedObject,
+): EasemobTokenError {
+	if (isEasemobTokenError(error)) return error;
+	const failure = (typeof error === 'object' && error !== null ? error : {}) as HttpFailure;
+	const status = failure.response?.status;
+	const where = `${field(credentials, 'orgName')}/${field(credentials, 'appName')} on ${field(credentials, 'host')}`;
+	if (status === undefined) {
+		const reason = failure.code ?? (error instanceof Error ? error.message : 'no answer');
+		return new EasemobTokenError(
+			`Could not reach the Easemob host to get an app token (${reason}). Check the credential's Host and that n8n can reach it.`,
+			true,
+		);
+	}
+	const body = easemobErrorBody(failure.response?.data);
+	const detail = [status, body.error, body.error_description].filter(Boolean).join(' ');
+	if (body.error === 'invalid_grant' || (status === 400 && /client_(id|secret)/.test(body.error_description ?? ''))) {
+		return new EasemobTokenError(
+			`Easemob rejected the Client ID or Client Secret for ${where} (${detail}). Copy both again from the app's details in the Easemob console.`,
+			false,
+		);
+	}
+	if (status === 404) {
+		return new EasemobTokenError(
+			`Easemob has no app ${where} (${detail}). Check the Org Name and App Name (App Key = OrgName#AppName) and that the Host is your app's cluster.`,
+			false,
+		);
+	}
+	if (status === 429 || status >= 500) {
+		return new EasemobTokenError(`Easemob could not issue an app token right now (${detail}). Try again later.`, true);
+	}
+	return new EasemobTokenError(`Easemob refused the app token request for ${where} (${detail}).`, false);
+}

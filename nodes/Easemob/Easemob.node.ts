@@ -1,0 +1,37 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import * as conversation from './actions/conversation/Conversation.resource';
+import { router } from './actions/router';
+
+export class Easemob implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Easemob',
+		name: 'easemob',
+		icon: { light: 'file:easemob.svg', dark: 'file:easemob.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		description: 'Manage conversations in Easemob (环信) instant messaging',
+		defaults: { name: 'Easemob' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'easemobApi', required: true }],
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [{ name: 'Conversation', value: 'conversation' }],
+				default: 'conversation',
+			},
+			...conversation.description,
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

@@ -1,0 +1,172 @@
+import type { INode, JsonObject } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import { isEasemobTokenError } from '../../../credentials/easemobAppToken';
+
+/** An Easemob failure with what the router, retries and error items need to know about it. */
+export class EasemobApiError extends NodeApiError {
+	constructor(
+		node: INode,
+		details: {
+			message: string;
+			hint: string;
+			itemIndex: number;
+			statusCode?: number;
+			easemobError?: string;
+			transient: boolean;
+			retryAfterMs?: number;
+		},
+	) {
+		super(
+			node,
+			{ statusCode: details.statusCode ?? null, easemobError: details.easemobError ?? null } as JsonObject,
+			{
+				message: details.message,
+				description: details.hint,
+				httpCode: details.statusCode === undefined ? undefined : String(details.statusCode),
+				itemIndex: details.itemIndex,
+			},
+		);
+		this.statusCode = details.statusCode;
+		this.easemobError = details.easemobError;
+		this.transient = details.transient;
+		this.retryAfterMs = details.retryAfterMs;
+	}
+
+	readonly statusCode?: number;
+
+	/** Easemob's `error` field, e.g. `illegal_argument` or `reach_limit`. */
+	readonly easemobError?: string;
+
+	/** Whether the same request may succeed if sent again later. */
+	readonly transient: boolean;
+
+	readonly retryAfterMs?: number;
+}
+
+const HINTS: Record<string, string> = {
+	invalid_request_body:
+		'Easemob could not read the request. Check that Channel is text, Type is chat or groupchat and Delete Roaming Messages is true or false.',
+	illegal_argument: 'One of the fields has a value Easemob does not accept; the message above names it.',
+	unauthorized:
+		'Easemob refused the app token even after n8n fetched a new one. Check that the app is enabled in the Easemob console and that the credential\'s Host is the cluster the app lives on.',
+	auth_bad_access_token:
+		'Easemob did not recognise the app token even after n8n fetched a new one. Check that the credential\'s Host is the cluster the app lives on.',
+	service_resource_not_found:
+		'Easemob has no such user in this app. Check the Username: it is the user ID (not the nickname) of a user of the app named in the credential.',
+	organization_application_not_found: 'Check the credential\'s Org Name and App Name (App Key = OrgName#AppName) and Host.',
+	reach_limit:
+		'Easemob\'s rate limit was hit (this call allows 5 per minute per user and 100 per second per app). Fewer items per user per minute, or a later retry, will get through.',
+	resource_limited:
+		'Your Easemob plan\'s quota for this feature is used up, so retrying will not help. Check the plan and usage in the Easemob console.',
+};
+
+function hintForStatus(status: number): string {
+	if (status === 401) return HINTS.unauthorized;
+	if (status === 403) return 'Easemob does not allow this operation for your app. Check that the feature is enabled for the app and its plan in the Easemob console.';
+	if (status === 404) return HINTS.service_resource_not_found;
+	if (status === 429) return HINTS.reach_limit;
+	if (status >= 500) return 'Easemob had a problem on its side. Try again later; if it persists, check Easemob\'s service status.';
+	if (status >= 300 && status < 400) return 'Easemob answered with a redirect, which n8n does not follow with your token. Check the credential\'s Host (usually https:// and the cluster shown in the console).';
+	return 'Check the fields against the Easemob REST API documentation.';
+}
+
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+interface HttpFailure {
+	code?: string;
+	message?: string;
+	cause?: unknown;
+	response?: { status?: number; data?: unknown; headers?: Record<string, unknown> };
+}
+
+function asFailure(value: unknown): HttpFailure {
+	return typeof value === 'object' && value !== null ? (value as HttpFailure) : {};
+}
+
+function parseBody(data: unknown): { error?: unknown; error_description?: unknown } | undefined {
+	if (typeof data === 'object' && data !== null && !Array.isArray(data)) return data;
+	if (typeof data !== 'string') return undefined;
+	try {
+		return parseBody(JSON.parse(data));
+	} catch {
+		return undefined;
+	}
+}
+
+function retryAfterMs(headers: Record<string, unknown> | undefined): number | undefined {
+	const value = headers?.['retry-after'];
+	if (typeof value !== 'string' || value.trim() === '') return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+	const at = Date.parse(value);
+	return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/**
+ * The one place that turns what n8n's HTTP helpers threw into an n8n error. It reads only the
+ * status, Easemob's error body and Retry-After, never the request, so no token or secret is kept.
+ */
+export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: number): EasemobApiError {
+	if (thrown instanceof EasemobApiError) return thrown;
+	const outer = asFailure(thrown);
+	const cause = outer.cause ?? thrown;
+	if (isEasemobTokenError(cause)) {
+		return new EasemobApiError(node, {
+			message: cause.message,
+			hint: 'n8n could not get an app token with this credential. Open the credential and use its Test button.',
+			itemIndex,
+			transient: cause.transient,
+		});
+	}
+	const failure = asFailure(cause);
+	const response = failure.response;
+	if (response?.status === undefined) {
+		const code = failure.code ?? outer.code;
+		if (code === undefined) {
+			return new EasemobApiError(node, {
+				message: `The request to Easemob failed: ${(cause as Error).message ?? String(cause)}`,
+				hint: 'This is not an answer from Easemob. If it persists, report it with the message above.',
+				itemIndex,
+				transient: false,
+			});
+		}
+		return new EasemobApiError(node, {
+			message: `Could not reach Easemob (${code})`,
+			hint:
+				code === 'ENOTFOUND'
+					? 'The credential\'s Host does not resolve. Check its spelling against the Easemob console.'
+					: 'The connection failed before Easemob answered. Check the credential\'s Host and that n8n can reach it; a retry may help.',
+			itemIndex,
+			transient: TRANSIENT_NETWORK_CODES.has(code),
+		});
+	}
+	const status = response.status;
+	const body = parseBody(response.data);
+	const easemobError = typeof body?.error === 'string' ? body.error : undefined;
+	const text = typeof body?.error_description === 'string' ? body.error_description : undefined;
+	return new EasemobApiError(node, {
+		message: `Easemob answered ${status}${easemobError ? ` ${easemobError}` : ''}${text ? `: ${text}` : ''}`,
+		hint: (easemobError && HINTS[easemobError]) ?? hintForStatus(status),
+		itemIndex,
+		statusCode: status,
+		easemobError,
+		transient: (status === 429 && easemobError !== 'resource_limited') || status >= 500,
+		retryAfterMs: retryAfterMs(response.headers),
+	});
+}
+
+/** For a 2xx whose body does not say `data.result: "ok"`, Easemob's only sign of success. */
+export function unconfirmedSuccess(node: INode, body: unknown, itemIndex: number): EasemobApiError {
+	const result = typeof body === 'object' && body !== null ? (body as { data?: { result?: unknown } }).data?.result : undefined;
+	return new EasemobApiError(node, {
+		message:
+			typeof body === 'object' && body !== null
+				? `Easemob did not confirm success (data.result is ${JSON.stringify(result ?? null)}, not "ok")`
+				: 'Easemob answered with a body that is not JSON, so success cannot be confirmed',
+		hint: 'The change may not have been made. Run the item again; if this persists, contact Easemob support.',
+		itemIndex,
+		statusCode: 200,
+		transient: false,
+	});
+}
