@@ -1,0 +1,578 @@
+import * as http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { DEFAULTS, startSandbox, type Sandbox, type SandboxOptions, type Seed } from './sandbox/server';
+
+// Every character that can break a naive path: separators, query/fragment marks, percent, dots,
+// spaces and non-ASCII.
+const WEIRD = 'a/b?c#d%e .. 张 伟';
+
+const SEED: Seed = {
+	users: {
+		alice: {
+			conversations: [
+				{ channel: 'bob', type: 'chat' },
+				{ channel: 'g1', type: 'groupchat' },
+			],
+			roaming: [
+				{ channel: 'bob', type: 'chat', messages: 3 },
+				{ channel: 'g1', type: 'groupchat', messages: 9 },
+			],
+		},
+		bob: {
+			conversations: [{ channel: 'alice', type: 'chat' }],
+			roaming: [{ channel: 'alice', type: 'chat', messages: 3 }],
+		},
+		[WEIRD]: {
+			conversations: [{ channel: 'alice', type: 'chat' }],
+			roaming: [{ channel: 'alice', type: 'chat', messages: 1 }],
+		},
+	},
+};
+const SEED_COPY = structuredClone(SEED);
+const JSON_TYPE = 'application/json;charset=UTF-8';
+
+const opened: Sandbox[] = [];
+
+/** Most tests switch the limits off so they can call freely; the rate-limit tests set their own. */
+async function start(options: SandboxOptions = {}): Promise<Sandbox> {
+	const sandbox = await startSandbox({ seed: SEED, rateLimits: false, ...options });
+	opened.push(sandbox);
+	return sandbox;
+}
+
+afterEach(async () => {
+	await Promise.all(opened.splice(0).map(async (s) => await s.close()));
+});
+
+const sleep = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Answer {
+	status: number;
+	headers: Headers;
+	text: string;
+	/** Parsed JSON (undefined when not JSON); `any` because assertions read arbitrary fields. */
+	body: any;
+}
+
+interface CallOptions {
+	body?: unknown;
+	raw?: string;
+	token?: string;
+	authorization?: string;
+}
+
+async function call(s: Sandbox, method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+	const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+	const authorization = options.authorization ?? (options.token && `Bearer ${options.token}`);
+	if (authorization) headers.Authorization = authorization;
+	const res = await fetch(s.url + path, {
+		method,
+		headers,
+		body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+	});
+	const text = await res.text();
+	let body: unknown;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		body = undefined;
+	}
+	return { status: res.status, headers: res.headers, text, body };
+}
+
+const appPath = (s: Sandbox) => `/${s.orgName}/${s.appName}`;
+const channelPath = (s: Sandbox, user: string) => `${appPath(s)}/users/${encodeURIComponent(user)}/user_channel`;
+const credentials = (s: Sandbox) => ({
+	grant_type: 'client_credentials',
+	client_id: s.clientId,
+	client_secret: s.clientSecret,
+});
+
+async function tokenFor(s: Sandbox, extra: object = {}): Promise<string> {
+	const answer = await call(s, 'POST', `${appPath(s)}/token`, { body: { ...credentials(s), ...extra } });
+	expect(answer.status).toBe(200);
+	return answer.body.access_token as string;
+}
+
+const BOB_CHAT = { channel: 'bob', type: 'chat', delete_roam: true };
+
+async function del(s: Sandbox, user: string, body: unknown, token: string): Promise<Answer> {
+	return await call(s, 'DELETE', channelPath(s, user), { body, token });
+}
+
+function easemobError(error: string, description: string) {
+	return { error, exception: expect.any(String), timestamp: expect.any(Number), duration: 0, error_description: description };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('startSandbox', () => {
+	test('defaults: DEFAULTS credentials, a random port, seed.json as state, one-day tokens', async () => {
+		const s = await startSandbox();
+		opened.push(s);
+		expect(s.port).toBeGreaterThan(0);
+		expect(s).toMatchObject({
+			url: `http://127.0.0.1:${s.port}`,
+			orgName: 'demo-org',
+			appName: 'demo-app',
+			clientId: 'YXA6SandboxClientId',
+			clientSecret: 'YXA6SandboxClientSecret',
+		});
+		expect(DEFAULTS).toMatchObject({ orgName: s.orgName, appName: s.appName, clientId: s.clientId, clientSecret: s.clientSecret });
+		const seedFile = JSON.parse(readFileSync(join(__dirname, 'sandbox', 'seed.json'), 'utf8')) as Seed;
+		expect(s.state()).toEqual(seedFile);
+		const token = await call(s, 'POST', `${appPath(s)}/token`, { body: credentials(s) });
+		expect(token.body.expires_in).toBe(86400);
+	});
+});
+
+describe('POST /{org}/{app}/token', () => {
+	test('issues a token whose lifetime follows ttl, tokenTtlSeconds, and ttl 0 = never', async () => {
+		const s = await start({ tokenTtlSeconds: 3600 });
+		const path = `${appPath(s)}/token`;
+
+		const plain = await call(s, 'POST', path, { body: credentials(s) });
+		expect(plain.status).toBe(200);
+		expect(plain.headers.get('content-type')).toBe(JSON_TYPE);
+		expect(plain.body).toEqual({ access_token: expect.stringMatching(/^YWMt./), expires_in: 3600, application: expect.stringMatching(UUID) });
+
+		const withTtl = await call(s, 'POST', path, { body: { ...credentials(s), ttl: 1024000 } });
+		expect(withTtl.body).toEqual({ access_token: expect.stringMatching(/^YWMt./), expires_in: 1024000, application: plain.body.application });
+
+		const forever = await call(s, 'POST', path, { body: { ...credentials(s), ttl: 0 } });
+		expect(forever.status).toBe(200);
+		expect(forever.body.expires_in).toBe(0);
+		expect(new Set([plain.body.access_token, withTtl.body.access_token, forever.body.access_token]).size).toBe(3);
+		expect((await del(s, 'alice', BOB_CHAT, forever.body.access_token)).status).toBe(200);
+	});
+
+	const good = { grant_type: 'client_credentials', client_id: DEFAULTS.clientId, client_secret: DEFAULTS.clientSecret };
+	test.each([
+		['unknown org', '/nope/demo-app/token', { body: good }, 404, 'organization_application_not_found', 'Could not find application for nope/demo-app from URI: nope/demo-app/token'],
+		['unknown app', '/demo-org/nope/token', { body: good }, 404, 'organization_application_not_found', 'Could not find application for demo-org/nope from URI: demo-org/nope/token'],
+		['body not JSON', null, { raw: 'grant_type=client_credentials' }, 400, 'invalid_request_body', 'Request body is invalid. Please check body is correct.'],
+		['other grant_type', null, { body: { ...good, grant_type: 'password' } }, 400, 'unsupported_grant_type', 'grant_type must be client_credentials'],
+		['no client_id', null, { body: { ...good, client_id: undefined } }, 400, 'illegal_argument', 'client_id must be provided.'],
+		['empty client_id', null, { body: { ...good, client_id: '' } }, 400, 'illegal_argument', 'client_id must be provided.'],
+		['wrong client_id', null, { body: { ...good, client_id: 'YXA6other' } }, 400, 'invalid_grant', 'client_id does not match'],
+		['wrong client_secret', null, { body: { ...good, client_secret: 'YXA6other' } }, 400, 'invalid_grant', 'client_secret does not match'],
+		['negative ttl', null, { body: { ...good, ttl: -1 } }, 400, 'illegal_argument', 'ttl must be a non-negative integer'],
+		['fractional ttl', null, { body: { ...good, ttl: 1.5 } }, 400, 'illegal_argument', 'ttl must be a non-negative integer'],
+		['string ttl', null, { body: { ...good, ttl: '60' } }, 400, 'illegal_argument', 'ttl must be a non-negative integer'],
+	])('%s', async (_name, path, options, status, error, description) => {
+		const s = await start();
+		const answer = await call(s, 'POST', path ?? `${appPath(s)}/token`, options);
+		expect(answer.status).toBe(status);
+		expect(answer.headers.get('content-type')).toBe(JSON_TYPE);
+		expect(answer.body).toEqual(easemobError(error, description));
+		expect(s.counters()).toMatchObject({ tokenRequests: 1, tokensIssued: 0, errors: 1 });
+	});
+});
+
+describe('DELETE /{org}/{app}/users/{username}/user_channel', () => {
+	test('chat with delete_roam true: 200 with the documented body; conversation and history gone', async () => {
+		const s = await start();
+		const answer = await del(s, 'alice', BOB_CHAT, await tokenFor(s));
+		expect(answer.status).toBe(200);
+		expect(answer.headers.get('content-type')).toBe(JSON_TYPE);
+		expect(answer.body).toEqual({
+			path: '/users/user_channel',
+			uri: `${s.url}/demo-org/demo-app/users/alice/user_channel`,
+			timestamp: expect.any(Number),
+			organization: 'demo-org',
+			application: expect.stringMatching(UUID),
+			entities: [],
+			action: 'delete',
+			data: { result: 'ok' },
+			duration: 0,
+			applicationName: 'demo-app',
+		});
+		expect(s.state().users.alice).toEqual({
+			conversations: [{ channel: 'g1', type: 'groupchat' }],
+			roaming: [{ channel: 'g1', type: 'groupchat', messages: 9 }],
+		});
+		// Only alice loses it: bob keeps his side.
+		expect(s.state().users.bob).toEqual(SEED.users.bob);
+	});
+
+	test('groupchat with delete_roam false: conversation gone, history kept', async () => {
+		const s = await start();
+		const answer = await del(s, 'alice', { channel: 'g1', type: 'groupchat', delete_roam: false }, await tokenFor(s));
+		expect(answer.status).toBe(200);
+		expect(answer.body.data).toEqual({ result: 'ok' });
+		expect(s.state().users.alice).toEqual({
+			conversations: [{ channel: 'bob', type: 'chat' }],
+			roaming: SEED.users.alice.roaming,
+		});
+	});
+
+	test('idempotent, and only the conversation matching both channel and type goes', async () => {
+		const s = await start();
+		const token = await tokenFor(s);
+		expect((await del(s, 'alice', { channel: 'bob', type: 'groupchat', delete_roam: true }, token)).status).toBe(200);
+		expect((await del(s, 'alice', { channel: 'nobody', type: 'chat', delete_roam: true }, token)).body.data).toEqual({ result: 'ok' });
+		expect(s.state()).toEqual(SEED);
+		expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(200);
+		expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(200);
+		expect(s.counters().deletesByUser).toEqual({ alice: 4 });
+	});
+
+	test('a username with / ? # % .. spaces and non-ASCII, sent encoded, reaches that user', async () => {
+		const s = await start();
+		const encoded = encodeURIComponent(WEIRD);
+		const answer = await del(s, WEIRD, { channel: 'alice', type: 'chat', delete_roam: true }, await tokenFor(s));
+		expect(answer.status).toBe(200);
+		expect(answer.body.uri).toBe(`${s.url}/demo-org/demo-app/users/${encoded}/user_channel`);
+		expect(s.state().users[WEIRD]).toEqual({ conversations: [], roaming: [] });
+		expect(s.state().users.alice).toEqual(SEED.users.alice);
+		expect(s.requests()[1].path).toBe(`/demo-org/demo-app/users/${encoded}/user_channel`);
+		expect(s.counters().deletesByUser).toEqual({ [WEIRD]: 1 });
+
+		const broken = await call(s, 'DELETE', `${appPath(s)}/users/%E4%zz/user_channel`, { body: BOB_CHAT, token: await tokenFor(s) });
+		expect(broken.status).toBe(400);
+		expect(broken.body.error).toBe('illegal_argument');
+	});
+
+	const INVALID = ['invalid_request_body', 'Request body is invalid. Please check body is correct.'];
+	test.each([
+		['body not JSON', { raw: 'channel=bob' }, INVALID],
+		['empty body', { raw: '' }, INVALID],
+		['body an array', { body: [BOB_CHAT] }, INVALID],
+		['channel a number', { body: { ...BOB_CHAT, channel: 5 } }, INVALID],
+		['type a boolean', { body: { ...BOB_CHAT, type: true } }, INVALID],
+		['delete_roam a string', { body: { ...BOB_CHAT, delete_roam: 'true' } }, INVALID],
+		['no channel', { body: { type: 'chat', delete_roam: true } }, ['illegal_argument', 'field channel cannot be null or empty']],
+		['empty channel', { body: { ...BOB_CHAT, channel: '' } }, ['illegal_argument', 'field channel cannot be null or empty']],
+		['no type', { body: { channel: 'bob', delete_roam: true } }, ['illegal_argument', 'field type cannot be null or empty']],
+		['empty type', { body: { ...BOB_CHAT, type: '' } }, ['illegal_argument', 'field type cannot be null or empty']],
+		['no delete_roam', { body: { channel: 'bob', type: 'chat' } }, ['illegal_argument', 'field delete_roam cannot be null']],
+		['null delete_roam', { body: { ...BOB_CHAT, delete_roam: null } }, ['illegal_argument', 'field delete_roam cannot be null']],
+		['type chatroom', { body: { ...BOB_CHAT, type: 'chatroom' } }, ['illegal_argument', 'field type must be chat or groupchat']],
+	])('400 when %s', async (_name, options, [error, description]) => {
+		const s = await start();
+		const answer = await call(s, 'DELETE', channelPath(s, 'alice'), { ...options, token: await tokenFor(s) });
+		expect(answer.status).toBe(400);
+		expect(answer.body).toEqual(easemobError(error, description));
+		expect(s.state()).toEqual(SEED);
+	});
+
+	test('401 for a missing, corrupt, foreign or expired token', async () => {
+		const s = await start();
+		const path = channelPath(s, 'alice');
+		const answer = async (authorization?: string) => await call(s, 'DELETE', path, { body: BOB_CHAT, authorization });
+		const corrupt = easemobError('auth_bad_access_token', 'Unable to authenticate due to corrupt access token');
+		const expired = easemobError('unauthorized', 'Unable to authenticate due to expired access token');
+
+		expect(await answer()).toMatchObject({ status: 401, body: expired });
+		expect(await answer('Basic YWxpY2U6cHc=')).toMatchObject({ status: 401, body: corrupt });
+		expect(await answer('Bearer')).toMatchObject({ status: 401, body: corrupt });
+		expect(await answer('Bearer not-a-token')).toMatchObject({ status: 401, body: corrupt });
+		expect(await answer('Bearer YWMtIssuedSomewhereElse')).toMatchObject({
+			status: 401,
+			body: easemobError('auth_bad_access_token', 'Unable to authenticate'),
+		});
+
+		const token = await tokenFor(s, { ttl: 0 });
+		s.expireTokens();
+		expect(await answer(`Bearer ${token}`)).toMatchObject({ status: 401, body: expired });
+		expect(s.state()).toEqual(SEED);
+		expect(await answer(`Bearer ${await tokenFor(s)}`)).toMatchObject({ status: 200 });
+	});
+
+	test('404 for an unknown user, org or app, and for other routes', async () => {
+		const s = await start();
+		const token = await tokenFor(s);
+		const notFound = easemobError('service_resource_not_found', 'Service resource not found');
+		expect(await del(s, 'ghost', BOB_CHAT, token)).toMatchObject({ status: 404, body: notFound });
+		expect(await call(s, 'DELETE', '/acme/demo-app/users/alice/user_channel', { body: BOB_CHAT, token })).toMatchObject({
+			status: 404,
+			body: easemobError('organization_application_not_found', 'Could not find application for acme/demo-app from URI: acme/demo-app/users/alice/user_channel'),
+		});
+		for (const [method, path] of [
+			['GET', channelPath(s, 'alice')],
+			['DELETE', `${appPath(s)}/users/alice/user_channel/extra`],
+			['DELETE', `${appPath(s)}/users/alice`],
+			['GET', '/'],
+		]) {
+			expect(await call(s, method, path, { token })).toMatchObject({ status: 404, body: notFound });
+		}
+	});
+});
+
+describe('rate limits', () => {
+	test('per user: the 6th call in the window gets 429, changes nothing, other users go on', async () => {
+		const s = await start({ rateLimits: { perUser: { limit: 5, windowMs: 300 }, windows: 'sliding' } });
+		const token = await tokenFor(s);
+		for (let i = 0; i < 5; i++) expect((await del(s, 'alice', { ...BOB_CHAT, channel: `x${i}` }, token)).status).toBe(200);
+		const limited = await del(s, 'alice', BOB_CHAT, token);
+		expect(limited.status).toBe(429);
+		expect(limited.body).toEqual(easemobError('reach_limit', 'This request has reached api limit'));
+		expect(limited.headers.get('retry-after')).toBeNull();
+		expect(s.state().users.alice).toEqual(SEED.users.alice);
+		expect((await del(s, 'bob', BOB_CHAT, token)).status).toBe(200);
+		await sleep(320);
+		expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(200);
+	});
+
+	test('per app: counts every user together', async () => {
+		const s = await start({ rateLimits: { perUser: false, perApp: { limit: 3, windowMs: 300 }, windows: 'sliding' } });
+		const token = await tokenFor(s);
+		for (const user of ['alice', 'bob', WEIRD]) expect((await del(s, user, BOB_CHAT, token)).status).toBe(200);
+		expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(429);
+		expect(s.counters()).toMatchObject({ deletes: 3, status429: 1 });
+	});
+
+	test('fixed windows start at multiples of windowMs since the epoch', async () => {
+		const s = await start({ rateLimits: { perUser: { limit: 5, windowMs: 300 } } });
+		const token = await tokenFor(s);
+		await sleep(300 - (Date.now() % 300) + 5);
+		for (let i = 0; i < 5; i++) expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(200);
+		expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(429);
+		await sleep(300 - (Date.now() % 300) + 5);
+		expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(200);
+	});
+
+	test('the defaults limit a user to 5 a minute; rateLimits false lifts every limit', async () => {
+		const s = await start({ rateLimits: {} });
+		const token = await tokenFor(s);
+		const statuses = [];
+		for (let i = 0; i < 6; i++) statuses.push((await del(s, 'alice', BOB_CHAT, token)).status);
+		expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+		s.configure({ rateLimits: false });
+		for (let i = 0; i < 120; i++) expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(200);
+	});
+
+	test('Retry-After, when enabled, gives whole seconds until the window frees', async () => {
+		const s = await start({ rateLimits: { perUser: { limit: 1, windowMs: 60_000 }, perApp: false, retryAfter: true } });
+		const token = await tokenFor(s);
+		await del(s, 'alice', BOB_CHAT, token);
+		const fixed = await del(s, 'alice', BOB_CHAT, token);
+		expect(fixed.status).toBe(429);
+		const seconds = Number(fixed.headers.get('retry-after'));
+		expect(Number.isInteger(seconds) && seconds >= 1 && seconds <= 60).toBe(true);
+
+		s.configure({ rateLimits: { perUser: { limit: 1, windowMs: 1500 }, windows: 'sliding' } });
+		await del(s, 'bob', BOB_CHAT, token);
+		expect((await del(s, 'bob', BOB_CHAT, token)).headers.get('retry-after')).toBe('2');
+	});
+});
+
+describe('latency and faults', () => {
+	test('latencyMs delays API answers but not the admin endpoints', async () => {
+		const s = await start({ latencyMs: 150 });
+		let t = Date.now();
+		const token = await tokenFor(s);
+		expect(Date.now() - t).toBeGreaterThanOrEqual(145);
+		t = Date.now();
+		await fetch(`${s.url}/_sandbox/state`);
+		expect(Date.now() - t).toBeLessThan(100);
+		s.configure({ latencyMs: 0 });
+		t = Date.now();
+		await del(s, 'alice', BOB_CHAT, token);
+		expect(Date.now() - t).toBeLessThan(100);
+	});
+
+	test('status: answers that status with an Easemob error body, `times` times, changing nothing', async () => {
+		const s = await start({ faults: [{ kind: 'status', status: 503, times: 1 }] });
+		const token = await tokenFor(s);
+		const failed = await del(s, 'alice', BOB_CHAT, token);
+		expect(failed.status).toBe(503);
+		expect(failed.body).toEqual(easemobError('server_error', 'Sandbox fault: HTTP 503'));
+		expect(s.state()).toEqual(SEED);
+		expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(200);
+	});
+
+	test('reset: the connection drops unanswered; logged with status 0', async () => {
+		const s = await start({ faults: [{ kind: 'reset', times: 1 }] });
+		const token = await tokenFor(s);
+		await expect(del(s, 'alice', BOB_CHAT, token)).rejects.toThrow('fetch failed');
+		expect(s.state()).toEqual(SEED);
+		expect(s.requests().map((r) => r.status)).toEqual([200, 0]);
+		expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(200);
+	});
+
+	test('slow: answers normally after delayMs', async () => {
+		const s = await start({ faults: [{ kind: 'slow', delayMs: 200 }] });
+		const token = await tokenFor(s);
+		const t = Date.now();
+		expect((await del(s, 'alice', BOB_CHAT, token)).body.data).toEqual({ result: 'ok' });
+		expect(Date.now() - t).toBeGreaterThanOrEqual(195);
+		expect(s.state().users.alice.conversations).toHaveLength(1);
+	});
+
+	test('malformed-json: 200, JSON content type, unparsable body', async () => {
+		const s = await start({ faults: [{ kind: 'malformed-json' }] });
+		const answer = await del(s, 'alice', BOB_CHAT, await tokenFor(s));
+		expect(answer.status).toBe(200);
+		expect(answer.headers.get('content-type')).toBe(JSON_TYPE);
+		expect(() => JSON.parse(answer.text)).toThrow(SyntaxError);
+		expect(s.state()).toEqual(SEED);
+	});
+
+	test('result-not-ok: the documented body with data.result "failed"', async () => {
+		const s = await start({ faults: [{ kind: 'result-not-ok' }] });
+		const answer = await del(s, 'alice', BOB_CHAT, await tokenFor(s));
+		expect(answer.status).toBe(200);
+		expect(answer.body).toMatchObject({ action: 'delete', path: '/users/user_channel', data: { result: 'failed' } });
+		expect(s.state()).toEqual(SEED);
+		expect(s.counters().deletes).toBe(0);
+	});
+
+	test('unauthorized on any: a revoked app, tokens refused too', async () => {
+		const s = await start();
+		const token = await tokenFor(s);
+		s.configure({ faults: [{ kind: 'unauthorized', on: 'any' }] });
+		const expired = easemobError('unauthorized', 'Unable to authenticate due to expired access token');
+		expect(await del(s, 'alice', BOB_CHAT, token)).toMatchObject({ status: 401, body: expired });
+		expect(await call(s, 'POST', `${appPath(s)}/token`, { body: credentials(s) })).toMatchObject({ status: 401, body: expired });
+		expect(s.counters()).toMatchObject({ tokensIssued: 1, deletes: 0 });
+	});
+
+	test('resource_limited and reach_limit: 429 with their Easemob bodies', async () => {
+		const s = await start({ faults: [{ kind: 'resource_limited', times: 1 }, { kind: 'reach_limit', times: 1 }] });
+		const token = await tokenFor(s);
+		expect(await del(s, 'alice', BOB_CHAT, token)).toMatchObject({
+			status: 429,
+			body: easemobError('resource_limited', 'You have exceeded the limit of the Free edition, please upgrade to higher edition.'),
+		});
+		expect(await del(s, 'alice', BOB_CHAT, token)).toMatchObject({
+			status: 429,
+			body: easemobError('reach_limit', 'This request has reached api limit'),
+		});
+		expect(s.counters()).toMatchObject({ status429: 2, deletes: 0 });
+		expect(s.state()).toEqual(SEED);
+	});
+
+	test('rules pick by username and by endpoint; configure validates them', async () => {
+		const s = await start({
+			faults: [
+				{ kind: 'status', status: 502, username: WEIRD },
+				{ kind: 'status', status: 500, on: 'token', times: 1 },
+			],
+		});
+		expect((await call(s, 'POST', `${appPath(s)}/token`, { body: credentials(s) })).status).toBe(500);
+		const token = await tokenFor(s);
+		expect((await del(s, 'alice', BOB_CHAT, token)).status).toBe(200);
+		expect((await del(s, WEIRD, BOB_CHAT, token)).status).toBe(502);
+		expect(() => s.configure({ faults: [{ kind: 'explode' as 'reset' }] })).toThrow(TypeError);
+		expect(() => s.configure({ latencyMs: -1 })).toThrow(TypeError);
+	});
+});
+
+describe('observation and control', () => {
+	test('counters() and requests() record every API answer, with the authorization redacted', async () => {
+		const s = await start({ rateLimits: { perUser: { limit: 1, windowMs: 60_000 } } });
+		const token = await tokenFor(s);
+		await call(s, 'POST', `${appPath(s)}/token?trace=1`, { raw: 'not json' });
+		await del(s, 'alice', BOB_CHAT, token);
+		await del(s, 'alice', BOB_CHAT, token);
+		await del(s, 'ghost', BOB_CHAT, token);
+
+		expect(s.counters()).toEqual({
+			requests: 5,
+			tokenRequests: 2,
+			tokensIssued: 1,
+			deletes: 1,
+			status429: 1,
+			errors: 3,
+			byStatus: { '200': 2, '400': 1, '429': 1, '404': 1 },
+			deletesByUser: { alice: 1 },
+		});
+		const log = s.requests();
+		expect(log.map((r) => [r.method, r.path, r.status])).toEqual([
+			['POST', '/demo-org/demo-app/token', 200],
+			['POST', '/demo-org/demo-app/token', 400],
+			['DELETE', '/demo-org/demo-app/users/alice/user_channel', 200],
+			['DELETE', '/demo-org/demo-app/users/alice/user_channel', 429],
+			['DELETE', '/demo-org/demo-app/users/ghost/user_channel', 404],
+		]);
+		expect(log[0].body).toEqual(credentials(s));
+		expect(log[1]).toMatchObject({ query: { trace: '1' }, body: 'not json' });
+		expect(log[2]).toMatchObject({ query: {}, body: BOB_CHAT });
+		expect(log[2].headers).toMatchObject({ authorization: 'Bearer <redacted>', 'content-type': 'application/json' });
+		expect(log[0].headers.authorization).toBeUndefined();
+		expect(JSON.stringify(log)).not.toContain(token.slice(4));
+		expect(log.every((r, i) => i === 0 || r.at >= log[i - 1].at)).toBe(true);
+	});
+
+	test('reset() restores the seed and clears counters, log, tokens, windows and faults; the caller seed stays intact', async () => {
+		const s = await start({ rateLimits: { perUser: { limit: 1, windowMs: 60_000 } }, faults: [{ kind: 'reach_limit', username: 'bob' }] });
+		const token = await tokenFor(s);
+		await del(s, 'alice', BOB_CHAT, token);
+		expect(SEED).toEqual(SEED_COPY);
+
+		s.reset();
+		expect(s.state()).toEqual(SEED);
+		expect(s.counters()).toMatchObject({ requests: 0, deletes: 0, byStatus: {}, deletesByUser: {} });
+		expect(s.requests()).toEqual([]);
+		expect((await del(s, 'alice', BOB_CHAT, token)).body.error_description).toBe('Unable to authenticate');
+		const fresh = await tokenFor(s);
+		expect((await del(s, 'alice', BOB_CHAT, fresh)).status).toBe(200);
+		expect((await del(s, 'bob', BOB_CHAT, fresh)).status).toBe(200);
+
+		s.reset({ users: { zoe: {} } });
+		expect(s.state()).toEqual({ users: { zoe: { conversations: [], roaming: [] } } });
+		s.reset();
+		expect(s.state()).toEqual(SEED);
+	});
+
+	test('admin endpoints: state, requests, configure, expire-tokens, reset; not counted, not delayed', async () => {
+		const s = await start();
+		const admin = async (method: string, path: string, body?: unknown) =>
+			await call(s, method, `/_sandbox/${path}`, body === undefined ? {} : { body });
+		const token = await tokenFor(s);
+		await del(s, 'alice', BOB_CHAT, token);
+
+		const state = await admin('GET', 'state');
+		expect(state.status).toBe(200);
+		expect(state.headers.get('content-type')).toBe(JSON_TYPE);
+		expect(state.body).toEqual({ users: s.state().users, counters: s.counters() });
+		expect((await admin('GET', 'requests')).body).toEqual(s.requests());
+
+		const configured = await admin('POST', 'configure', { latencyMs: 120, faults: [{ kind: 'status', status: 500, times: 1 }] });
+		expect(configured).toMatchObject({ status: 200, body: { latencyMs: 120, faults: [{ kind: 'status', times: 1 }] } });
+		expect((await admin('POST', 'configure', { faults: [{ kind: 'nope' }] })).status).toBe(400);
+		expect((await call(s, 'POST', '/_sandbox/configure', { raw: '{' })).status).toBe(400);
+		const t = Date.now();
+		expect((await del(s, 'bob', BOB_CHAT, token)).status).toBe(500);
+		expect(Date.now() - t).toBeGreaterThanOrEqual(115);
+		await admin('POST', 'configure', { latencyMs: 0 });
+
+		expect((await admin('POST', 'expire-tokens')).status).toBe(200);
+		expect((await del(s, 'bob', BOB_CHAT, token)).body.error).toBe('unauthorized');
+
+		const reset = await admin('POST', 'reset', { users: { zoe: { conversations: [{ channel: 'amy', type: 'chat' }] } } });
+		expect(reset.body).toMatchObject({ users: { zoe: { conversations: [{ channel: 'amy', type: 'chat' }], roaming: [] } }, counters: { requests: 0 } });
+		expect((await admin('POST', 'reset')).body.users).toEqual(SEED.users);
+		expect((await admin('GET', 'nothing-here')).status).toBe(404);
+		expect(s.counters().requests).toBe(0);
+	});
+
+	test('keep-alive connections are reused, and close() ends them and a pending slow request at once', async () => {
+		const s = await start({ faults: [{ kind: 'slow', username: 'bob' }] });
+		const agent = new http.Agent({ keepAlive: true });
+		const get = async () =>
+			await new Promise<boolean>((resolve, reject) => {
+				const req = http.get(`${s.url}${appPath(s)}/users`, { agent }, (res) => {
+					res.resume();
+					res.on('end', () => resolve(req.reusedSocket));
+				});
+				req.on('error', reject);
+			});
+		expect(await get()).toBe(false);
+		// The agent takes the socket back only after 'end' has been emitted to us.
+		await sleep(20);
+		expect(await get()).toBe(true);
+
+		const pending = del(s, 'bob', BOB_CHAT, await tokenFor(s));
+		pending.catch(() => undefined);
+		while (s.requests().length < 4) await sleep(5);
+		const t = Date.now();
+		await s.close();
+		expect(Date.now() - t).toBeLessThan(300);
+		await expect(pending).rejects.toThrow();
+		agent.destroy();
+	});
+});

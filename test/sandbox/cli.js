@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// @ts-check
+'use strict';
+
+// Runs the Easemob sandbox in the foreground so a real n8n can be pointed at it by hand.
+
+const fs = require('node:fs');
+const { parseArgs } = require('node:util');
+const { startSandbox, DEFAULTS } = require('./server');
+
+const USAGE = `Usage: node test/sandbox/cli.js [options]
+  --port <n>            port to listen on (default 8080; 0 = any free port)
+  --host <addr>         address to bind (default 127.0.0.1; 0.0.0.0 for n8n in a container)
+  --seed <file.json>    initial users, conversations and roaming history (default seed.json)
+  --no-limits           switch both rate limits off
+  --per-user <n>/<ms>   per-user delete limit (default 5/60000)
+  --per-app <n>/<ms>    per-app delete limit (default 100/1000)
+  --latency <ms>        delay before every API answer (default 0)
+  --token-ttl <s>       token lifetime when the request has no ttl; 0 = never (default 86400)
+  --help`;
+
+/** @param {string} message @returns {never} */
+function usageError(message) {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+/** @param {string} name @param {string} text */
+function count(name, text) {
+  if (!/^\d+$/.test(text)) usageError(`--${name} takes a non-negative integer, not "${text}"`);
+  return Number(text);
+}
+
+/** @param {string} name @param {string} text */
+function limit(name, text) {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  if (!match || Number(match[1]) === 0 || Number(match[2]) === 0) usageError(`--${name} takes <calls>/<ms>, e.g. 5/60000, not "${text}"`);
+  return { limit: Number(match[1]), windowMs: Number(match[2]) };
+}
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', default: '8080' },
+        host: { type: 'string' },
+        seed: { type: 'string' },
+        'no-limits': { type: 'boolean' },
+        'per-user': { type: 'string' },
+        'per-app': { type: 'string' },
+        latency: { type: 'string' },
+        'token-ttl': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (error) {
+    return usageError(/** @type {Error} */ (error).message);
+  }
+}
+
+/** @returns {import('./server').SandboxOptions} */
+function optionsFromArgs() {
+  const values = parse();
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  /** @type {import('./server').SandboxOptions} */
+  const options = { port: count('port', values.port), host: values.host };
+  if (values.seed !== undefined) {
+    try {
+      options.seed = JSON.parse(fs.readFileSync(values.seed, 'utf8'));
+    } catch (error) {
+      usageError(`--seed ${values.seed}: ${/** @type {Error} */ (error).message}`);
+    }
+  }
+  const perUser = values['per-user'];
+  const perApp = values['per-app'];
+  if (values['no-limits']) options.rateLimits = false;
+  else {
+    options.rateLimits = {
+      perUser: perUser === undefined ? DEFAULTS.rateLimits.perUser : limit('per-user', perUser),
+      perApp: perApp === undefined ? DEFAULTS.rateLimits.perApp : limit('per-app', perApp),
+    };
+  }
+  if (values.latency !== undefined) options.latencyMs = count('latency', values.latency);
+  if (values['token-ttl'] !== undefined) options.tokenTtlSeconds = count('token-ttl', values['token-ttl']);
+  return options;
+}
+
+/** @param {import('./server').RateLimits | false | undefined} limits */
+function describeLimits(limits) {
+  if (!limits) return 'off';
+  const one = (/** @type {import('./server').RateLimit | false | undefined} */ l) => (l ? `${l.limit} per ${l.windowMs} ms` : 'off');
+  return `per user ${one(limits.perUser)}, per app ${one(limits.perApp)}`;
+}
+
+async function main() {
+  const options = optionsFromArgs();
+  const sandbox = await startSandbox(options).catch((/** @type {Error} */ error) => {
+    console.error(`Could not start the sandbox: ${error.message}`);
+    process.exit(1);
+  });
+  console.log(`Easemob sandbox running.
+
+Paste into the n8n "Easemob API" credential:
+  Host           ${sandbox.url}
+  Org Name       ${sandbox.orgName}
+  App Name       ${sandbox.appName}
+  Client ID      ${sandbox.clientId}
+  Client Secret  ${sandbox.clientSecret}
+
+Admin (no auth): GET  ${sandbox.url}/_sandbox/state
+                 GET  ${sandbox.url}/_sandbox/requests
+                 POST ${sandbox.url}/_sandbox/reset | configure | expire-tokens
+Rate limits: ${describeLimits(options.rateLimits)}. Latency: ${options.latencyMs ?? 0} ms.
+Ctrl+C stops.`);
+
+  const stop = async (/** @type {string} */ signal) => {
+    console.log(`\n${signal}: closing the sandbox.`);
+    await sandbox.close();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main();
