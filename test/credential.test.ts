@@ -1,0 +1,228 @@
+import nock from 'nock';
+import type { INodeParameters } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import { APP_PATH, deleteEndpoint, deleteOkBody, errorBody, freshStore, HOST, tokenEndpoint } from './helpers/easemob';
+import { runCredentialTest, runNode } from './helpers/n8n';
+
+const params: INodeParameters = { resource: 'conversation', operation: 'delete', username: 'u1', channel: 'u2' };
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+async function failure(promise: Promise<unknown>): Promise<Error & { cause?: unknown }> {
+	return (await promise.then(
+		() => {
+			throw new Error('expected a failure');
+		},
+		(e: unknown) => e,
+	)) as Error & { cause?: unknown };
+}
+
+describe('EasemobApi credential: where requests go', () => {
+	test.each([
+		['a1.easemob.com', 'https://a1.easemob.com'],
+		['  a1.easemob.com  ', 'https://a1.easemob.com'],
+		['https://a1.easemob.com/', 'https://a1.easemob.com'],
+		['HTTPS://A61.EASEMOB.COM', 'https://a61.easemob.com'],
+		['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+		['http://127.0.0.1:8080/', 'http://127.0.0.1:8080'],
+		['a41.chat.agora.io:443', 'https://a41.chat.agora.io'],
+	])('host %j → %s', async (host, origin) => {
+		const token = nock(origin).post(`${APP_PATH}/token`).reply(200, { access_token: 'YWMtT', expires_in: 10 });
+		const del = nock(origin).delete(`${APP_PATH}/users/u1/user_channel`).reply(200, deleteOkBody('u1'));
+
+		await runNode({ store: freshStore({ host }), parameters: params });
+
+		expect(token.isDone()).toBe(true);
+		expect(del.isDone()).toBe(true);
+	});
+
+	test.each([
+		['', "The credential's Host is empty"],
+		['ftp://a1.easemob.com', "The credential's Host must use https:// or http://, not ftp:"],
+		['javascript://alert(1)', "The credential's Host must use https:// or http://, not javascript:"],
+		['javascript:alert(1)', 'is not a valid host name'],
+		['a1.easemob.com/other-org', 'must be a host name only'],
+		['https://a1.easemob.com/org/app', 'must be a host name only'],
+		['https://a1.easemob.com?x=1', 'must be a host name only'],
+		['https://a1.easemob.com#x', 'must be a host name only'],
+		['https://user:pw@a1.easemob.com', 'must be a host name only'],
+		['a1.easemob.com:99999', 'is not a valid host name'],
+		['exa mple.com', 'is not a valid host name'],
+	])('host %j is refused before any request: %s', async (host, message) => {
+		const error = await failure(runNode({ store: freshStore({ host }), parameters: params }));
+
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect(error.message).toContain(message);
+		expect((error as NodeApiError).context.itemIndex).toBe(0);
+	});
+
+	test.each([
+		['orgName', 'org/other', 'Org Name'],
+		['orgName', '..', 'Org Name'],
+		['orgName', '', 'Org Name'],
+		['appName', 'app?x', 'App Name'],
+		['appName', 'my app', 'App Name'],
+		['appName', '应用', 'App Name'],
+	])('%s %j is refused before any request', async (name, value, label) => {
+		const error = await failure(runNode({ store: freshStore({ [name]: value }), parameters: params }));
+
+		expect(error.message).toContain(`The credential's ${label} "${value}" is not valid`);
+	});
+});
+
+describe('EasemobApi credential: the app token', () => {
+	test.each([
+		[{ ttlMode: 'console' }, undefined],
+		[{ ttlMode: 'custom', ttlSeconds: 0 }, 0],
+		[{ ttlMode: 'custom', ttlSeconds: 3600 }, 3600],
+	])('%j sends ttl %p', async (data, ttl) => {
+		const token = tokenEndpoint();
+		deleteEndpoint();
+		const store = freshStore(data);
+
+		await runNode({ store, parameters: params });
+
+		const expected: Record<string, unknown> = {
+			grant_type: 'client_credentials',
+			client_id: store.data.clientId,
+			client_secret: store.data.clientSecret,
+		};
+		if (ttl !== undefined) expected.ttl = ttl;
+		expect(token.seen[0].body).toEqual(expected);
+	});
+
+	test('is kept with the credential: two executions, one token request', async () => {
+		const token = tokenEndpoint('YWMtKept', 2);
+		const del = deleteEndpoint(undefined, 2);
+		const store = freshStore();
+
+		await runNode({ store, parameters: params });
+		await runNode({ store, parameters: params });
+
+		expect(token.seen).toHaveLength(1);
+		expect(store.data.appToken).toBe('YWMtKept');
+		expect(del.seen.map((r) => r.headers.authorization)).toEqual(['Bearer YWMtKept', 'Bearer YWMtKept']);
+	});
+
+	test('a 401 fetches exactly one new token and sends the request again with it', async () => {
+		const store = freshStore({ appToken: 'YWMtExpired' });
+		const token = tokenEndpoint('YWMtRenewed');
+		const del = deleteEndpoint(() =>
+			del.seen.length === 1
+				? [401, errorBody('unauthorized', 'Unable to authenticate due to expired access token')]
+				: [200, deleteOkBody('u1')],
+		2);
+
+		const output = await runNode({ store, parameters: params });
+
+		expect(token.seen).toHaveLength(1);
+		expect(del.seen.map((r) => r.headers.authorization)).toEqual(['Bearer YWMtExpired', 'Bearer YWMtRenewed']);
+		expect(store.data.appToken).toBe('YWMtRenewed');
+		expect(output[0].json.deleted).toBe(true);
+	});
+
+	test('a 401 that persists after the new token ends in a clear error, not a loop', async () => {
+		const token = tokenEndpoint('YWMtRenewed', 5);
+		const del = deleteEndpoint(() => [401, errorBody('unauthorized', 'Unable to authenticate due to expired access token')], 5);
+
+		const error = await failure(runNode({ store: freshStore({ appToken: 'YWMtRevoked' }), parameters: params }));
+
+		expect(error.message).toBe('Easemob answered 401 unauthorized: Unable to authenticate due to expired access token');
+		expect(token.seen).toHaveLength(1);
+		expect(del.seen).toHaveLength(2);
+	});
+
+	test('executions that find no token at the same time share one token request', async () => {
+		const token = tokenEndpoint('YWMtShared', 3);
+		const del = deleteEndpoint(undefined, 3);
+		const first = freshStore();
+		const others = [1, 2].map(() => freshStore({ clientId: first.data.clientId }));
+
+		await Promise.all([first, ...others].map(async (store) => await runNode({ store, parameters: params })));
+
+		expect(token.seen).toHaveLength(1);
+		expect(del.seen.map((r) => r.headers.authorization)).toEqual(Array(3).fill('Bearer YWMtShared'));
+	});
+
+	test('an answer without an access token is an error, not a token', async () => {
+		nock(HOST).post(`${APP_PATH}/token`).reply(200, { expires_in: 10 });
+
+		const error = await failure(runNode({ store: freshStore(), parameters: params }));
+
+		expect(error.message).toMatch(/^Easemob answered the token request without an access token/);
+	});
+});
+
+describe('EasemobApi credential: the credential test', () => {
+	// n8n's credential tester shows the error's own message when its cause carries neither an HTTP
+	// response nor a network code; these tests hold the credential to that.
+	function expectShownAsIs(error: Error & { cause?: unknown }, message: string | RegExp) {
+		expect(error.message).toMatch(message);
+		const cause = error.cause as { response?: unknown; code?: unknown } | undefined;
+		expect(cause?.response).toBeUndefined();
+		expect(cause?.code).toBeUndefined();
+	}
+
+	test('fetches a token and makes one authenticated call', async () => {
+		const token = tokenEndpoint('YWMtTested');
+		const list = nock(HOST)
+			.get(`${APP_PATH}/users`)
+			.query({ limit: '1' })
+			.matchHeader('authorization', 'Bearer YWMtTested')
+			.reply(200, { entities: [{ username: 'u1' }], count: 1 });
+
+		await runCredentialTest(freshStore());
+
+		expect(token.seen).toHaveLength(1);
+		expect(list.isDone()).toBe(true);
+	});
+
+	test('a wrong client ID or secret (400 invalid_grant) is named as such', async () => {
+		nock(HOST).post(`${APP_PATH}/token`).reply(400, errorBody('invalid_grant', 'client_secret does not match'));
+
+		const error = await failure(runCredentialTest(freshStore()));
+
+		expectShownAsIs(
+			error,
+			"Easemob rejected the Client ID or Client Secret for demo-org/demo-app on a1.easemob.com (400 invalid_grant client_secret does not match). Copy both again from the app's details in the Easemob console.",
+		);
+	});
+
+	test('a wrong org or app (404 organization_application_not_found) is named as such', async () => {
+		nock(HOST)
+			.post(`${APP_PATH}/token`)
+			.reply(
+				404,
+				errorBody(
+					'organization_application_not_found',
+					'Could not find application for demo-org/demo-app from URI: demo-org/demo-app/token',
+				),
+			);
+
+		const error = await failure(runCredentialTest(freshStore()));
+
+		expectShownAsIs(error, /^Easemob has no app demo-org\/demo-app on a1\.easemob\.com \(404 organization_application_not_found .*\)\. Check the Org Name and App Name/);
+	});
+
+	test('an unreachable host is named as such', async () => {
+		nock.enableNetConnect('127.0.0.1');
+		const error = await failure(runCredentialTest(freshStore({ host: 'http://127.0.0.1:1' })));
+		nock.disableNetConnect();
+
+		expectShownAsIs(
+			error,
+			"Could not reach the Easemob host http://127.0.0.1:1 to get an app token: the connection was refused. Check the credential's Host and that n8n can reach it.",
+		);
+	});
+
+	test('a host name that does not resolve is named as such', async () => {
+		nock.enableNetConnect('easemob.invalid');
+		const error = await failure(runCredentialTest(freshStore({ host: 'easemob.invalid' })));
+		nock.disableNetConnect();
+
+		expectShownAsIs(error, /^Could not reach the Easemob host easemob\.invalid to get an app token: the host name (does not resolve|could not be looked up right now)\./);
+	});
+});

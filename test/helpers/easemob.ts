@@ -1,0 +1,79 @@
+/** nock stand-ins for Easemob's REST API, with the bodies its documentation gives. */
+import nock from 'nock';
+
+import { CredentialStore } from './n8n';
+
+export const HOST = 'https://a1.easemob.com';
+export const APP_PATH = '/demo-org/demo-app';
+
+let clients = 0;
+
+/**
+ * A credential record with its own client ID: the credential shares fresh tokens between
+ * requests for the same client, and each test must start without one.
+ */
+export function freshStore(data: ConstructorParameters<typeof CredentialStore>[0] = {}): CredentialStore {
+	clients += 1;
+	return new CredentialStore({ clientId: `YXA6Client${clients}`, ...data });
+}
+
+export function errorBody(error: string, description: string) {
+	return {
+		error,
+		exception: 'com.easemob.rest.Exception',
+		timestamp: 1542350943210,
+		duration: 0,
+		error_description: description,
+	};
+}
+
+export function deleteOkBody(username: string) {
+	return {
+		path: '/users/user_channel',
+		uri: `${HOST}${APP_PATH}/users/${encodeURIComponent(username)}/user_channel`,
+		timestamp: 1638440544078,
+		organization: 'demo-org',
+		application: 'c3624975-0000-0000-9da2-ee91ed4c5a76',
+		entities: [],
+		action: 'delete',
+		data: { result: 'ok' },
+		duration: 3,
+		applicationName: 'demo-app',
+	};
+}
+
+export interface SeenRequest {
+	method: string;
+	path: string;
+	headers: Record<string, string | string[] | undefined>;
+	body: unknown;
+}
+
+/** Answers token requests with `token` and records them. */
+export function tokenEndpoint(token = 'YWMtFirstToken', times = 1) {
+	const seen: SeenRequest[] = [];
+	const scope = nock(HOST)
+		.post(`${APP_PATH}/token`)
+		.times(times)
+		.reply(function (path, body) {
+			seen.push({ method: 'POST', path, headers: this.req.headers, body });
+			return [200, { access_token: token, expires_in: 5184000, application: '8be024f0-0000' }];
+		});
+	return { scope, seen };
+}
+
+/** Answers the one-way delete with `reply(username, body)` and records what was sent. */
+export function deleteEndpoint(
+	reply: (path: string, body: unknown) => [number, unknown] = (path) => [200, deleteOkBody(decodeURIComponent(path.split('/')[4]))],
+	times = 1,
+) {
+	const seen: SeenRequest[] = [];
+	const scope = nock(HOST)
+		.delete(() => true)
+		.times(times)
+		.reply(function (path, body) {
+			seen.push({ method: 'DELETE', path, headers: this.req.headers, body });
+			return reply(path, body);
+		});
+	return { scope, seen };
+}
