@@ -128,8 +128,8 @@ export class EasemobApi implements ICredentialType {
 				})) as IDataObject;
 				if (typeof response?.access_token !== 'string' || response.access_token === '') {
 					throw new EasemobTokenError(
-						'Easemob answered the token request without an access token. Try again; if it persists, check that the Host is an Easemob REST host.',
-						true,
+						'Easemob answered the token request without an access token. Check that the Host is the Easemob REST host shown in the console.',
+						false,
 					);
 				}
 				return response.access_token;

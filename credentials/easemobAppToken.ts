@@ -104,6 +104,26 @@ export async function sharedTokenFetch(
 	return await pending;
 }
 
+const NETWORK_FAILURES: Record<string, string> = {
+	ECONNREFUSED: 'the connection was refused',
+	ECONNRESET: 'the connection was closed before an answer came',
+	ETIMEDOUT: 'the connection timed out',
+	ECONNABORTED: 'no answer came in time',
+	ENOTFOUND: 'the host name does not resolve',
+	EAI_AGAIN: 'the host name could not be looked up right now',
+	EHOSTUNREACH: 'the host is unreachable',
+	ENETUNREACH: 'the network is unreachable',
+	EPIPE: 'the connection broke while sending',
+};
+
+/**
+ * Words for a network error code. n8n replaces any error message that contains such a code with
+ * a generic sentence of its own, so messages carry these words and never the code itself.
+ */
+export function networkFailureInWords(code: string | undefined): string {
+	return (code && NETWORK_FAILURES[code]) ?? 'the request failed before any answer came';
+}
+
 interface HttpFailure {
 	code?: string;
 	response?: { status?: number; data?: unknown };
@@ -131,10 +151,9 @@ export function describeTokenFailure(
 	const status = failure.response?.status;
 	const where = `${field(credentials, 'orgName')}/${field(credentials, 'appName')} on ${field(credentials, 'host')}`;
 	if (status === undefined) {
-		const reason = failure.code ?? (error instanceof Error ? error.message : 'no answer');
 		return new EasemobTokenError(
-			`Could not reach the Easemob host to get an app token (${reason}). Check the credential's Host and that n8n can reach it.`,
-			true,
+			`Could not reach the Easemob host ${field(credentials, 'host')} to get an app token: ${networkFailureInWords(failure.code)}. Check the credential's Host and that n8n can reach it.`,
+			failure.code !== 'ENOTFOUND',
 		);
 	}
 	const body = easemobErrorBody(failure.response?.data);
