@@ -550,25 +550,22 @@ describe('observation and control', () => {
 		expect(s.counters().requests).toBe(0);
 	});
 
-	test('keep-alive connections are reused, and close() ends them and a pending slow request at once', async () => {
+	test('close() ends kept-alive connections and a pending slow request at once', async () => {
 		const s = await start({ faults: [{ kind: 'slow', username: 'bob' }] });
 		const agent = new http.Agent({ keepAlive: true });
 		const get = async () =>
-			await new Promise<boolean>((resolve, reject) => {
+			await new Promise<void>((resolve, reject) => {
 				const req = http.get(`${s.url}${appPath(s)}/users`, { agent }, (res) => {
 					res.resume();
-					res.on('end', () => resolve(req.reusedSocket));
+					res.on('end', () => resolve());
 				});
 				req.on('error', reject);
 			});
-		expect(await get()).toBe(false);
-		// The agent takes the socket back only after 'end' has been emitted to us.
-		await sleep(20);
-		expect(await get()).toBe(true);
+		await get();
 
 		const pending = del(s, 'bob', BOB_CHAT, await tokenFor(s));
 		pending.catch(() => undefined);
-		while (s.requests().length < 4) await sleep(5);
+		while (s.requests().length < 3) await sleep(5);
 		const t = Date.now();
 		await s.close();
 		expect(Date.now() - t).toBeLessThan(300);
