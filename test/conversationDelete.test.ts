@@ -2,7 +2,7 @@ import nock from 'nock';
 import type { INodeParameters } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { APP_PATH, deleteEndpoint, deleteOkBody, errorBody, freshStore, tokenEndpoint } from './helpers/easemob';
+import { appPath, deleteEndpoint, deleteOkBody, errorBody, freshStore, tokenEndpoint } from './helpers/easemob';
 import { runNode } from './helpers/n8n';
 
 const fromItems: INodeParameters = {
@@ -30,7 +30,7 @@ describe('Conversation → Delete for One User: the request', () => {
 		});
 
 		expect(token.seen).toHaveLength(1);
-		expect(token.seen[0].path).toBe(`${APP_PATH}/token`);
+		expect(token.seen[0].path).toBe(`${appPath()}/token`);
 		expect(token.seen[0].headers.authorization).toBeUndefined();
 		expect(token.seen[0].headers['content-type']).toBe('application/json');
 		expect(token.seen[0].body).toEqual({
@@ -40,7 +40,7 @@ describe('Conversation → Delete for One User: the request', () => {
 		});
 
 		expect(del.seen).toHaveLength(1);
-		expect(del.seen[0].path).toBe(`${APP_PATH}/users/u1/user_channel`);
+		expect(del.seen[0].path).toBe(`${appPath()}/users/u1/user_channel`);
 		expect(del.seen[0].headers.authorization).toBe('Bearer YWMtAppToken');
 		expect(del.seen[0].headers['content-type']).toBe('application/json');
 		expect(del.seen[0].headers.accept).toBe('application/json');
@@ -68,8 +68,8 @@ describe('Conversation → Delete for One User: the request', () => {
 		});
 
 		expect(del.seen.map((r) => [r.path, r.body])).toEqual([
-			[`${APP_PATH}/users/alice/user_channel`, { channel: 'bob', type: 'chat', delete_roam: false }],
-			[`${APP_PATH}/users/alice/user_channel`, { channel: '1234567890', type: 'groupchat', delete_roam: true }],
+			[`${appPath()}/users/alice/user_channel`, { channel: 'bob', type: 'chat', delete_roam: false }],
+			[`${appPath()}/users/alice/user_channel`, { channel: '1234567890', type: 'groupchat', delete_roam: true }],
 		]);
 		expect(output.map((item) => [item.json.channel, item.json.type, item.json.deleteRoam, item.pairedItem])).toEqual([
 			['bob', 'chat', false, { item: 0 }],
@@ -109,7 +109,7 @@ describe('Conversation → Delete for One User: the request', () => {
 			items: [{ username, channel: `${username}-peer`, type: 'chat', deleteRoam: false }],
 		});
 
-		expect(del.seen[0].path).toBe(`${APP_PATH}/users/${encoded}/user_channel`);
+		expect(del.seen[0].path).toBe(`${appPath()}/users/${encoded}/user_channel`);
 		expect(del.seen[0].body).toEqual({ channel: `${username}-peer`, type: 'chat', delete_roam: false });
 	});
 
@@ -125,7 +125,7 @@ describe('Conversation → Delete for One User: the request', () => {
 		});
 
 		expect(del.seen.map((r) => (r.body as { channel: string }).channel)).toEqual(channels);
-		expect(new Set(del.seen.map((r) => r.path))).toEqual(new Set([`${APP_PATH}/users/u1/user_channel`]));
+		expect(new Set(del.seen.map((r) => r.path))).toEqual(new Set([`${appPath()}/users/u1/user_channel`]));
 	});
 
 	test('a numeric user or group ID from an expression is sent as text', async () => {
@@ -138,7 +138,7 @@ describe('Conversation → Delete for One User: the request', () => {
 			items: [{ username: 10086, channel: 204957283, type: 'groupchat', deleteRoam: false }],
 		});
 
-		expect(del.seen[0].path).toBe(`${APP_PATH}/users/10086/user_channel`);
+		expect(del.seen[0].path).toBe(`${appPath()}/users/10086/user_channel`);
 		expect(del.seen[0].body).toEqual({ channel: '204957283', type: 'groupchat', delete_roam: false });
 		expect(output[0].json).toMatchObject({ username: '10086', channel: '204957283' });
 	});
@@ -206,7 +206,7 @@ describe('Conversation → Delete for One User: input checked before any request
 		expect(del.seen).toEqual([]);
 	});
 
-	test('an invalid item fails before its request; the items before it were already sent', async () => {
+	test('one invalid item stops the run before any request is sent', async () => {
 		tokenEndpoint();
 		const del = deleteEndpoint();
 
@@ -221,17 +221,24 @@ describe('Conversation → Delete for One User: input checked before any request
 
 		expect((error as NodeOperationError).message).toBe('Channel is empty');
 		expect((error as NodeOperationError).context.itemIndex).toBe(1);
-		expect(del.seen).toHaveLength(1);
+		expect(del.seen).toHaveLength(0);
 	});
 });
 
 describe('Conversation → Delete for One User: Easemob errors', () => {
-	const params: INodeParameters = { resource: 'conversation', operation: 'delete', username: 'u1', channel: 'u2' };
+	// One attempt: these tests are about how answers are reported; retries are tested apart.
+	const params: INodeParameters = {
+		resource: 'conversation',
+		operation: 'delete',
+		username: 'u1',
+		channel: 'u2',
+		options: { maxAttempts: 1 },
+	};
 
 	async function failureFor(status: number, body: unknown, headers: Record<string, string> = {}) {
 		tokenEndpoint();
 		nock('https://a1.easemob.com')
-			.delete(`${APP_PATH}/users/u1/user_channel`)
+			.delete(`${appPath()}/users/u1/user_channel`)
 			// n8n answers a 401 by fetching a new token and sending the request once more.
 			.times(status === 401 ? 2 : 1)
 			.reply(status, body as object, headers);
@@ -355,9 +362,9 @@ describe('Conversation → Delete for One User: continue on fail', () => {
 		});
 
 		expect(del.seen.map((r) => r.path)).toEqual([
-			`${APP_PATH}/users/u1/user_channel`,
-			`${APP_PATH}/users/ghost/user_channel`,
-			`${APP_PATH}/users/u4/user_channel`,
+			`${appPath()}/users/u1/user_channel`,
+			`${appPath()}/users/ghost/user_channel`,
+			`${appPath()}/users/u4/user_channel`,
 		]);
 		expect(output).toHaveLength(5);
 		expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3, 4].map((item) => ({ item })));

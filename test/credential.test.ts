@@ -2,7 +2,7 @@ import nock from 'nock';
 import type { INodeParameters } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { APP_PATH, deleteEndpoint, deleteOkBody, errorBody, freshStore, HOST, tokenEndpoint } from './helpers/easemob';
+import { appName, appPath, deleteEndpoint, deleteOkBody, errorBody, freshStore, HOST, tokenEndpoint } from './helpers/easemob';
 import { runCredentialTest, runNode } from './helpers/n8n';
 
 const params: INodeParameters = { resource: 'conversation', operation: 'delete', username: 'u1', channel: 'u2' };
@@ -30,8 +30,8 @@ describe('EasemobApi credential: where requests go', () => {
 		['http://127.0.0.1:8080/', 'http://127.0.0.1:8080'],
 		['a41.chat.agora.io:443', 'https://a41.chat.agora.io'],
 	])('host %j → %s', async (host, origin) => {
-		const token = nock(origin).post(`${APP_PATH}/token`).reply(200, { access_token: 'YWMtT', expires_in: 10 });
-		const del = nock(origin).delete(`${APP_PATH}/users/u1/user_channel`).reply(200, deleteOkBody('u1'));
+		const token = nock(origin).post(`${appPath()}/token`).reply(200, { access_token: 'YWMtT', expires_in: 10 });
+		const del = nock(origin).delete(`${appPath()}/users/u1/user_channel`).reply(200, deleteOkBody('u1'));
 
 		await runNode({ store: freshStore({ host }), parameters: params });
 
@@ -148,7 +148,7 @@ describe('EasemobApi credential: the app token', () => {
 	});
 
 	test('an answer without an access token is an error, not a token', async () => {
-		nock(HOST).post(`${APP_PATH}/token`).reply(200, { expires_in: 10 });
+		nock(HOST).post(`${appPath()}/token`).reply(200, { expires_in: 10 });
 
 		const error = await failure(runNode({ store: freshStore(), parameters: params }));
 
@@ -169,7 +169,7 @@ describe('EasemobApi credential: the credential test', () => {
 	test('fetches a token and makes one authenticated call', async () => {
 		const token = tokenEndpoint('YWMtTested');
 		const list = nock(HOST)
-			.get(`${APP_PATH}/users`)
+			.get(`${appPath()}/users`)
 			.query({ limit: '1' })
 			.matchHeader('authorization', 'Bearer YWMtTested')
 			.reply(200, { entities: [{ username: 'u1' }], count: 1 });
@@ -181,30 +181,31 @@ describe('EasemobApi credential: the credential test', () => {
 	});
 
 	test('a wrong client ID or secret (400 invalid_grant) is named as such', async () => {
-		nock(HOST).post(`${APP_PATH}/token`).reply(400, errorBody('invalid_grant', 'client_secret does not match'));
+		nock(HOST).post(`${appPath()}/token`).reply(400, errorBody('invalid_grant', 'client_secret does not match'));
 
 		const error = await failure(runCredentialTest(freshStore()));
 
 		expectShownAsIs(
 			error,
-			"Easemob rejected the Client ID or Client Secret for demo-org/demo-app on a1.easemob.com (400 invalid_grant client_secret does not match). Copy both again from the app's details in the Easemob console.",
+			`Easemob rejected the Client ID or Client Secret for demo-org/${appName()} on a1.easemob.com (400 invalid_grant client_secret does not match). Copy both again from the app's details in the Easemob console.`,
 		);
 	});
 
 	test('a wrong org or app (404 organization_application_not_found) is named as such', async () => {
 		nock(HOST)
-			.post(`${APP_PATH}/token`)
+			.post(`${appPath()}/token`)
 			.reply(
 				404,
 				errorBody(
 					'organization_application_not_found',
-					'Could not find application for demo-org/demo-app from URI: demo-org/demo-app/token',
+					`Could not find application for demo-org/${appName()} from URI: demo-org/${appName()}/token`,
 				),
 			);
 
 		const error = await failure(runCredentialTest(freshStore()));
 
-		expectShownAsIs(error, /^Easemob has no app demo-org\/demo-app on a1\.easemob\.com \(404 organization_application_not_found .*\)\. Check the Org Name and App Name/);
+		expect(error.message).toContain(`Easemob has no app demo-org/${appName()} on a1.easemob.com (404 organization_application_not_found`);
+		expectShownAsIs(error, /\)\. Check the Org Name and App Name/);
 	});
 
 	test('an unreachable host is named as such', async () => {

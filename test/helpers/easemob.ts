@@ -4,17 +4,28 @@ import nock from 'nock';
 import { CredentialStore } from './n8n';
 
 export const HOST = 'https://a1.easemob.com';
-export const APP_PATH = '/demo-org/demo-app';
+
+// Each test talks to an app of its own: the node shares rate-limit pacing per app and the
+// credential shares fresh tokens per client within the process, and no test may inherit either.
+let apps = 0;
+beforeEach(() => {
+	apps += 1;
+});
+
+export function appName(): string {
+	return `demo-app-${apps}`;
+}
+
+export function appPath(): string {
+	return `/demo-org/${appName()}`;
+}
 
 let clients = 0;
 
-/**
- * A credential record with its own client ID: the credential shares fresh tokens between
- * requests for the same client, and each test must start without one.
- */
+/** A credential record for this test's app, with a client ID of its own unless given one. */
 export function freshStore(data: ConstructorParameters<typeof CredentialStore>[0] = {}): CredentialStore {
 	clients += 1;
-	return new CredentialStore({ clientId: `YXA6Client${clients}`, ...data });
+	return new CredentialStore({ appName: appName(), clientId: `YXA6Client${clients}`, ...data });
 }
 
 export function errorBody(error: string, description: string) {
@@ -30,7 +41,7 @@ export function errorBody(error: string, description: string) {
 export function deleteOkBody(username: string) {
 	return {
 		path: '/users/user_channel',
-		uri: `${HOST}${APP_PATH}/users/${encodeURIComponent(username)}/user_channel`,
+		uri: `${HOST}${appPath()}/users/${encodeURIComponent(username)}/user_channel`,
 		timestamp: 1638440544078,
 		organization: 'demo-org',
 		application: 'c3624975-0000-0000-9da2-ee91ed4c5a76',
@@ -38,7 +49,7 @@ export function deleteOkBody(username: string) {
 		action: 'delete',
 		data: { result: 'ok' },
 		duration: 3,
-		applicationName: 'demo-app',
+		applicationName: appName(),
 	};
 }
 
@@ -53,7 +64,7 @@ export interface SeenRequest {
 export function tokenEndpoint(token = 'YWMtFirstToken', times = 1) {
 	const seen: SeenRequest[] = [];
 	const scope = nock(HOST)
-		.post(`${APP_PATH}/token`)
+		.post(`${appPath()}/token`)
 		.times(times)
 		.reply(function (path, body) {
 			seen.push({ method: 'POST', path, headers: this.req.headers, body });

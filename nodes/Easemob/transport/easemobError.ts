@@ -1,7 +1,7 @@
 import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { isEasemobTokenError } from '../../../credentials/easemobAppToken';
+import { isEasemobTokenError, networkFailureInWords } from '../../../credentials/easemobAppToken';
 
 /** An Easemob failure with what the router, retries and error items need to know about it. */
 export class EasemobApiError extends NodeApiError {
@@ -132,11 +132,11 @@ export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: numbe
 			});
 		}
 		return new EasemobApiError(node, {
-			message: `Could not reach Easemob (${code})`,
+			message: `Could not reach Easemob: ${networkFailureInWords(code)}`,
 			hint:
 				code === 'ENOTFOUND'
-					? 'The credential\'s Host does not resolve. Check its spelling against the Easemob console.'
-					: 'The connection failed before Easemob answered. Check the credential\'s Host and that n8n can reach it; a retry may help.',
+					? `The credential's Host does not resolve (${code}). Check its spelling against the Easemob console.`
+					: `The connection failed before Easemob answered (${code}). Check the credential's Host and that n8n can reach it; a retry may help.`,
 			itemIndex,
 			transient: TRANSIENT_NETWORK_CODES.has(code),
 		});
@@ -153,6 +153,32 @@ export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: numbe
 		easemobError,
 		transient: (status === 429 && easemobError !== 'resource_limited') || status >= 500,
 		retryAfterMs: retryAfterMs(response.headers),
+	});
+}
+
+/** Ends the retries of an item: which limit stopped them, and what to change. */
+export function retryLimitReached(
+	last: EasemobApiError,
+	how: {
+		attempts: number;
+		waitedMs: number;
+		limit: 'attempts' | 'wait';
+		policy: { maxAttempts: number; maxRetryWaitMs: number };
+	},
+): EasemobApiError {
+	const seconds = (ms: number) => Math.round(ms / 100) / 10;
+	const tried = `tried ${how.attempts} time${how.attempts === 1 ? '' : 's'} over ${seconds(how.waitedMs)} s`;
+	const limit =
+		how.limit === 'attempts'
+			? `Max Attempts (${how.policy.maxAttempts}) was reached`
+			: `waiting again would pass Max Retry Wait (${seconds(how.policy.maxRetryWaitMs)} s)`;
+	return new EasemobApiError(last.node, {
+		message: `${last.message} (${tried}; ${limit})`,
+		hint: `${last.description ?? ''} To keep trying for longer, raise Max Attempts or Max Retry Wait in the node's Options.`.trim(),
+		itemIndex: last.context.itemIndex as number,
+		statusCode: last.statusCode,
+		easemobError: last.easemobError,
+		transient: false,
 	});
 }
 

@@ -1,8 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { easemobApiRequest } from '../../transport';
 import { unconfirmedSuccess } from '../../transport/easemobError';
+import { requestOptionFields } from '../requestOptions';
+import type { PreparedCall } from '../types';
 
 const CONVERSATION_TYPES = ['chat', 'groupchat'];
 
@@ -60,6 +61,7 @@ const properties: INodeProperties[] = [
 				default: false,
 				description: 'Whether to add Easemob\'s full response to the output item',
 			},
+			...requestOptionFields,
 		],
 	},
 ];
@@ -69,30 +71,31 @@ export const description = updateDisplayOptions(
 	properties,
 );
 
-/** A user or conversation ID: text, or a number from an expression, that is neither blank nor a dot segment. */
+/** A user or conversation ID: text, or a number from an expression, that is not blank. */
 function idParameter(context: IExecuteFunctions, name: string, label: string, itemIndex: number): string {
 	const value = context.getNodeParameter(name, itemIndex);
 	if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-	if (typeof value !== 'string') {
-		throw new NodeOperationError(context.getNode(), `${label} must be text, not ${value === null ? 'null' : typeof value}`, {
-			itemIndex,
-			description: `Item ${itemIndex} gave ${label} the value ${JSON.stringify(value) ?? String(value)}.`,
-		});
-	}
-	if (value.trim() === '') {
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
 		throw new NodeOperationError(context.getNode(), `${label} is empty`, {
 			itemIndex,
-			description: `Item ${itemIndex} has no ${label}. Check the field or the expression that fills it.`,
+			description: `Item ${itemIndex} has no ${label}: the field or its expression gave ${JSON.stringify(value) ?? 'undefined'}.`,
 		});
 	}
-	if (value === '.' || value === '..') {
-		throw new NodeOperationError(context.getNode(), `${label} "${value}" is not a valid ID`, { itemIndex });
+	if (typeof value !== 'string') {
+		throw new NodeOperationError(context.getNode(), `${label} must be text, not ${Array.isArray(value) ? 'a list' : typeof value}`, {
+			itemIndex,
+			description: `Item ${itemIndex} gave ${label} the value ${JSON.stringify(value)}.`,
+		});
 	}
 	return value;
 }
 
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData> {
+export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedCall {
 	const username = idParameter(this, 'username', 'Username', itemIndex);
+	// `.` and `..` would be read as path steps, not as a user, by every HTTP client.
+	if (username === '.' || username === '..') {
+		throw new NodeOperationError(this.getNode(), `Username "${username}" is not a valid user ID`, { itemIndex });
+	}
 	const channel = idParameter(this, 'channel', 'Channel', itemIndex);
 	const type = this.getNodeParameter('type', itemIndex);
 	if (typeof type !== 'string' || !CONVERSATION_TYPES.includes(type)) {
@@ -113,22 +116,26 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			},
 		);
 	}
-	const { includeResponse } = this.getNodeParameter('options', itemIndex, {}) as { includeResponse?: boolean };
+	const options = this.getNodeParameter('options', itemIndex, {}) as {
+		includeResponse?: boolean;
+		includeAttempts?: boolean;
+	};
 
-	const response = await easemobApiRequest.call(
-		this,
-		{
+	return {
+		request: {
 			method: 'DELETE',
 			segments: ['users', username, 'user_channel'],
 			body: { channel, type, delete_roam: deleteRoam },
+			rateLimitedUser: username,
 		},
-		itemIndex,
-	);
-	if ((response as { data?: IDataObject } | null)?.data?.result !== 'ok') {
-		throw unconfirmedSuccess(this.getNode(), response, itemIndex);
-	}
-
-	const json: IDataObject = { deleted: true, username, channel, type, deleteRoam };
-	if (includeResponse === true) json.response = response as IDataObject;
-	return { json, pairedItem: { item: itemIndex } };
+		output: ({ body, attempts, waitedMs }) => {
+			if ((body as { data?: IDataObject } | null)?.data?.result !== 'ok') {
+				throw unconfirmedSuccess(this.getNode(), body, itemIndex);
+			}
+			const json: IDataObject = { deleted: true, username, channel, type, deleteRoam };
+			if (options.includeResponse === true) json.response = body as IDataObject;
+			if (options.includeAttempts === true) Object.assign(json, { attempts, waitedMs });
+			return json;
+		},
+	};
 }

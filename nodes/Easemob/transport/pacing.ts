@@ -1,0 +1,133 @@
+import { sleep } from 'n8n-workflow';
+
+// Requests are counted when sent but arrive a little later and at varying delays, and Easemob
+// counts fixed UTC windows where we count sliding ones; 2% more time per window covers both.
+const SAFETY = 1.02;
+
+/**
+ * Sleeps for `ms`, in steps of at most a second so that a long wait ends soon after `stopped()`
+ * turns true (n8n's `sleep` cannot be cancelled). Returns false when stopped.
+ */
+export async function sleepUnlessStopped(ms: number, stopped: () => boolean): Promise<boolean> {
+	const until = Date.now() + ms;
+	for (let left = ms; left > 0; left = until - Date.now()) {
+		if (stopped()) return false;
+		await sleep(Math.min(left, 1000));
+	}
+	return !stopped();
+}
+
+export interface PacingLimits {
+	/** Requests per second for the whole app; 0 turns the app pace off. */
+	appPerSecond: number;
+	/** Requests per user per `userWindowMs`; 0 turns the per-user window off. */
+	userLimit: number;
+	userWindowMs: number;
+}
+
+/**
+ * Requests of one user: at most `limit` in any sliding window. A request counts from the moment
+ * it is granted until its answer has come, and then for a window after that: Easemob counted
+ * it at some point in between, and only the answer bounds when.
+ */
+class UserWindow {
+	private answeredAt: number[] = [];
+
+	private open = 0;
+
+	/** 0 when a request was granted to the caller, else how long to wait before asking again. */
+	tryGrant(limit: number, windowMs: number, now: number): number {
+		const span = windowMs * SAFETY;
+		this.answeredAt = this.answeredAt.filter((at) => at > now - span);
+		const excess = this.answeredAt.length + this.open - limit + 1;
+		if (excess <= 0) {
+			this.open += 1;
+			return 0;
+		}
+		// Open requests are answered no earlier than now, so they free nothing before now + span.
+		return excess <= this.answeredAt.length ? this.answeredAt[excess - 1] + span - now : span;
+	}
+
+	/** The granted request was answered (or failed) now, or was never sent. */
+	close(now: number, sent: boolean) {
+		this.open -= 1;
+		if (sent) this.answeredAt.push(now);
+	}
+
+	isIdle(now: number, windowMs: number) {
+		return this.open === 0 && this.answeredAt.every((at) => at <= now - windowMs * SAFETY);
+	}
+}
+
+/** Permission to send one request; `done` must be called once it has been answered. */
+export interface Grant {
+	waitedMs: number;
+	done(): void;
+}
+
+/**
+ * The pace of one Easemob app within this n8n process, shared by every execution that uses it:
+ * requests evenly spaced for the app-wide limit, and a sliding window per user. A user whose
+ * window is full waits without holding up other users' requests.
+ */
+export class AppPacing {
+	private nextAppSlot = 0;
+
+	private readonly users = new Map<string, UserWindow>();
+
+	/**
+	 * Waits until a request for `user` may be sent, or until `stopped()` says it is no longer
+	 * wanted (then undefined).
+	 */
+	async acquire(user: string | undefined, limits: PacingLimits, stopped: () => boolean): Promise<Grant | undefined> {
+		const startedAt = Date.now();
+		const window = user !== undefined && limits.userLimit > 0 ? this.userWindow(user, limits.userWindowMs) : undefined;
+		if (window) {
+			for (;;) {
+				const wait = window.tryGrant(limits.userLimit, limits.userWindowMs, Date.now());
+				if (wait === 0) break;
+				if (!(await sleepUnlessStopped(wait, stopped))) return undefined;
+			}
+		}
+		if (limits.appPerSecond > 0) {
+			const slot = Math.max(Date.now(), this.nextAppSlot);
+			this.nextAppSlot = slot + (1000 / limits.appPerSecond) * SAFETY;
+			const wait = slot - Date.now();
+			if (wait > 0) await sleep(wait);
+		}
+		if (stopped()) {
+			window?.close(Date.now(), false);
+			return undefined;
+		}
+		return { waitedMs: Date.now() - startedAt, done: () => window?.close(Date.now(), true) };
+	}
+
+	private userWindow(user: string, windowMs: number): UserWindow {
+		let window = this.users.get(user);
+		if (window === undefined) {
+			if (this.users.size >= 1000) this.forgetIdleUsers(windowMs);
+			window = new UserWindow();
+			this.users.set(user, window);
+		}
+		return window;
+	}
+
+	private forgetIdleUsers(windowMs: number) {
+		const now = Date.now();
+		for (const [user, window] of this.users) {
+			if (window.isIdle(now, windowMs)) this.users.delete(user);
+		}
+	}
+}
+
+const pacingByApp = new Map<string, AppPacing>();
+
+/** The pacing shared by all executions in this process that call the same Easemob app. */
+export function pacingFor(appKey: string): AppPacing {
+	let pacing = pacingByApp.get(appKey);
+	if (pacing === undefined) {
+		pacing = new AppPacing();
+		pacingByApp.set(appKey, pacing);
+	}
+	return pacing;
+}
