@@ -1,0 +1,145 @@
+/**
+ * Neither the client secret nor the app token may reach what n8n shows or stores of a run:
+ * output items, error messages and descriptions, or anything an error carries when serialised.
+ */
+import { inspect } from 'node:util';
+
+import nock from 'nock';
+import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
+
+import { appPath, deleteOkBody, errorBody, freshStore, HOST } from './helpers/easemob';
+import { runCredentialTest, runNode } from './helpers/n8n';
+
+const SECRET = 'YXA6-client-secret-that-must-never-leak';
+const TOKEN = 'YWMt-app-token-that-must-never-leak';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+const params: INodeParameters = {
+	resource: 'conversation',
+	operation: 'delete',
+	username: 'u1',
+	channel: 'u2',
+	options: { maxAttempts: 1, includeResponse: true, includeAttempts: true },
+};
+
+function circularSafe() {
+	const seen = new WeakSet<object>();
+	return (_key: string, value: unknown) => {
+		if (typeof value === 'object' && value !== null) {
+			if (seen.has(value)) return '[circular]';
+			seen.add(value);
+		}
+		return value;
+	};
+}
+
+/** Every way an error or item can be turned into text by n8n, a log line or a reader. */
+function everyRendering(value: unknown): string {
+	const renderings = [inspect(value, { depth: 12 }), JSON.stringify(value, circularSafe()) ?? ''];
+	if (value instanceof Error) {
+		const error = value as Error & { description?: unknown; messages?: unknown; context?: unknown; cause?: unknown };
+		renderings.push(
+			error.message,
+			String(error.stack),
+			String(error.description),
+			JSON.stringify(error.messages ?? null),
+			JSON.stringify(error.context ?? null),
+			inspect(error.cause, { depth: 12 }),
+			JSON.stringify(
+				Object.getOwnPropertyNames(error).map((key) => [key, (error as unknown as Record<string, unknown>)[key]]),
+				circularSafe(),
+			),
+		);
+	}
+	return renderings.join('\n');
+}
+
+function expectNoSecrets(value: unknown) {
+	const text = everyRendering(value);
+	expect(text).not.toContain(SECRET);
+	expect(text).not.toContain(TOKEN);
+}
+
+const tokenOk = () => nock(HOST).post(`${appPath()}/token`).reply(200, { access_token: TOKEN, expires_in: 100 });
+const deleteAnswers = (status: number, body: unknown, times = 1) =>
+	nock(HOST)
+		.delete(`${appPath()}/users/u1/user_channel`)
+		.times(times)
+		.reply(status, body as object);
+
+const failures: Array<[string, () => void]> = [
+	['token refused: wrong secret', () => nock(HOST).post(`${appPath()}/token`).reply(400, errorBody('invalid_grant', 'client_secret does not match'))],
+	['token refused: unknown app', () => nock(HOST).post(`${appPath()}/token`).reply(404, errorBody('organization_application_not_found', 'no app'))],
+	['token endpoint 500', () => nock(HOST).post(`${appPath()}/token`).reply(500, 'oops')],
+	['delete 400', () => (tokenOk(), deleteAnswers(400, errorBody('illegal_argument', 'field channel cannot be null or empty')))],
+	[
+		'delete 401 after a new token too',
+		() => (tokenOk(), nock(HOST).post(`${appPath()}/token`).reply(200, { access_token: TOKEN, expires_in: 100 }), deleteAnswers(401, errorBody('unauthorized', 'expired'), 2)),
+	],
+	['delete 404', () => (tokenOk(), deleteAnswers(404, errorBody('service_resource_not_found', 'Service resource not found')))],
+	['delete 429 resource_limited', () => (tokenOk(), deleteAnswers(429, errorBody('resource_limited', 'quota')))],
+	['delete 503', () => (tokenOk(), deleteAnswers(503, 'Service Unavailable'))],
+	['delete 200 not ok', () => (tokenOk(), deleteAnswers(200, { data: { result: 'failed' } }))],
+];
+
+describe('no secret in errors', () => {
+	test.each(failures)('%s', async (_name, arrange) => {
+		arrange();
+
+		const error = await runNode({ store: freshStore({ clientSecret: SECRET }), parameters: params }).then(
+			() => undefined,
+			(e: unknown) => e,
+		);
+
+		expect(error).toBeInstanceOf(Error);
+		expectNoSecrets(error);
+	});
+
+	test('an unreachable host', async () => {
+		nock.enableNetConnect('127.0.0.1');
+		const error = await runNode({ store: freshStore({ clientSecret: SECRET, host: 'http://127.0.0.1:1' }), parameters: params }).catch(
+			(e: unknown) => e,
+		);
+		nock.disableNetConnect();
+
+		expect(error).toBeInstanceOf(Error);
+		expectNoSecrets(error);
+	});
+
+	test('the credential test', async () => {
+		nock(HOST).post(`${appPath()}/token`).reply(400, errorBody('invalid_grant', 'client_secret does not match'));
+
+		const error = await runCredentialTest(freshStore({ clientSecret: SECRET })).catch((e: unknown) => e);
+
+		expect(error).toBeInstanceOf(Error);
+		expectNoSecrets(error);
+	});
+});
+
+describe('no secret in output items', () => {
+	test('under continue-on-fail, error items and successful items alike', async () => {
+		tokenOk();
+		nock(HOST)
+			.delete(() => true)
+			.times(3)
+			.reply((path) => {
+				const username = decodeURIComponent(path.split('/')[4]);
+				if (username === 'bad') return [400, errorBody('illegal_argument', 'field channel cannot be null or empty')];
+				if (username === 'down') return [503, 'Service Unavailable'];
+				return [200, deleteOkBody(username)];
+			});
+
+		const output: INodeExecutionData[] = await runNode({
+			store: freshStore({ clientSecret: SECRET }),
+			continueOnFail: true,
+			parameters: { ...params, username: '={{ $json.username }}' },
+			items: [{ username: 'ok' }, { username: 'bad' }, { username: 'down' }, { username: '' }],
+		});
+
+		expect(output.map((item) => Object.keys(item.json).includes('error'))).toEqual([false, true, true, true]);
+		expectNoSecrets(output);
+	});
+});
