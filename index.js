@@ -1,3 +1,3 @@
-// n8n discovers the node and credential through the "n8n" attribute of package.json;
-// this package has no programmatic entry point.
+// n8n finds the node and the credential through the "n8n" attribute of package.json, so the
+// package has no entry point for code to require; this file only marks the package root.
 module.exports = {};
