@@ -193,3 +193,9 @@ export async function runCredentialTest(store: CredentialStore): Promise<void> {
 		data: { ...store.data },
 	}).runNode();
 }
+
+/** `this` for the credential's preAuthentication, with n8n-core's real httpRequest helper. */
+export function credentialRequestHelper(): IHttpRequestHelper {
+	const context = executeContext(new Easemob(), { parameters: {} });
+	return { helpers: { httpRequest: context.helpers.httpRequest } };
+}

@@ -7,6 +7,9 @@ import type { PreparedCall } from '../types';
 
 const CONVERSATION_TYPES = ['chat', 'groupchat'];
 
+// Half of a UTF-16 surrogate pair on its own: no URL or JSON text can carry it faithfully.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const properties: INodeProperties[] = [
 	{
 		displayName: 'Username',
@@ -85,6 +88,12 @@ function idParameter(context: IExecuteFunctions, name: string, label: string, it
 		throw new NodeOperationError(context.getNode(), `${label} must be text, not ${Array.isArray(value) ? 'a list' : typeof value}`, {
 			itemIndex,
 			description: `Item ${itemIndex} gave ${label} the value ${JSON.stringify(value)}.`,
+		});
+	}
+	if (LONE_SURROGATE.test(value)) {
+		throw new NodeOperationError(context.getNode(), `${label} contains an incomplete Unicode character`, {
+			itemIndex,
+			description: `Item ${itemIndex} gave ${label} text with half of a surrogate pair, which usually means it was cut at the wrong place.`,
 		});
 	}
 	return value;
