@@ -102,7 +102,7 @@ test(`${HOST_RUNS} generated hosts: refused with a clear message, or the token r
 		.persist()
 		.post(/.*/)
 		.reply(function (path) {
-			const { protocol } = this.req.options as { protocol?: string };
+			const { protocol } = (this.req as unknown as { options: { protocol?: string } }).options;
 			sent.push({ origin: `${protocol ?? ''}//${String(this.req.headers.host)}`, path });
 			return [200, { access_token: 'YWMtT' }];
 		});
