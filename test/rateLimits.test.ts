@@ -60,15 +60,20 @@ function easemob(answer: (sent: Sent, n: number) => [number, unknown, Record<str
 	return { sent, maxInFlight: () => maxInFlight };
 }
 
-/** Runs `work` to completion, moving the virtual clock only when nothing else can progress. */
+/**
+ * Runs `work` to completion on the virtual clock: it moves to the next timer only after real
+ * work (n8n's HTTP client does some) has had time to finish, and never more than a second at a
+ * time, so a slow machine cannot make it leap to an HTTP timeout while an answer is on its way.
+ */
 async function drive<T>(work: Promise<T>): Promise<T> {
 	let settled = false;
 	void work.finally(() => (settled = true)).catch(() => undefined);
 	for (;;) {
-		// Let work that waits on no timer finish before the virtual clock jumps to the next one.
 		for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => realSetTimeout(resolve, 2));
 		if (settled) return await work;
+		const ceiling = setTimeout(() => undefined, 1000);
 		await jest.advanceTimersToNextTimerAsync();
+		clearTimeout(ceiling);
 	}
 }
 

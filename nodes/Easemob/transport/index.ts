@@ -44,25 +44,16 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
  * The only code that talks to Easemob. The credential decides the host, org and app and adds the
  * token; a 401 makes n8n fetch a new token and send the request once more.
  */
-async function easemobApiRequest(
-	context: IExecuteFunctions,
-	request: EasemobRequest,
-	timeoutMs: number,
-	itemIndex: number,
-): Promise<unknown> {
-	try {
-		return await context.helpers.httpRequestWithAuthentication.call(context, 'easemobApi', {
-			method: request.method,
-			url: request.segments.map((segment) => `/${encodeURIComponent(segment)}`).join(''),
-			headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-			body: request.body,
-			json: true,
-			disableFollowRedirect: true,
-			timeout: timeoutMs,
-		});
-	} catch (error) {
-		throw toEasemobApiError(context.getNode(), error, itemIndex);
-	}
+async function easemobApiRequest(context: IExecuteFunctions, request: EasemobRequest, timeoutMs: number): Promise<unknown> {
+	return await context.helpers.httpRequestWithAuthentication.call(context, 'easemobApi', {
+		method: request.method,
+		url: request.segments.map((segment) => `/${encodeURIComponent(segment)}`).join(''),
+		headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+		body: request.body,
+		json: true,
+		disableFollowRedirect: true,
+		timeout: timeoutMs,
+	});
 }
 
 /**
@@ -100,7 +91,7 @@ export class EasemobClient {
 			const grant = await pacing.acquire(request.rateLimitedUser, this.policy, this.stopped);
 			if (grant === undefined) return undefined;
 			waitedMs += grant.waitedMs;
-			const outcome = await this.whenFree(async () => await easemobApiRequest(this.context, request, this.policy.timeoutMs, itemIndex)).then(
+			const outcome = await this.whenFree(async () => await easemobApiRequest(this.context, request, this.policy.timeoutMs)).then(
 				(body) => ({ body }),
 				(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex) }),
 			);
