@@ -1,0 +1,124 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import {
+	DELETE_NODE,
+	EXAMPLES,
+	NODE_TYPE,
+	n8nWithPackage,
+	provision,
+	readExample,
+	startSandbox,
+} from '../../scripts/n8n/index.mjs';
+import type { Sandbox } from '../sandbox/server';
+
+export type N8n = Awaited<ReturnType<typeof n8nWithPackage>>;
+
+export interface Conversation {
+	username: string;
+	channel: string;
+	type: 'chat' | 'groupchat';
+	deleteRoam: boolean;
+}
+
+/** The sandbox (seed.json) and a fresh n8n with the packed package installed. */
+export async function setUp(name: string): Promise<{ sandbox: Sandbox; n8n: N8n }> {
+	// `npm run test:e2e` provisions first, with progress on the console; this only finds the install.
+	const runtime = await provision({ log: (line) => console.log(line) });
+	const sandbox = await startSandbox();
+	const n8n = await n8nWithPackage(runtime, { name });
+	// Straight to the terminal, not through jest's console: where to look when an assertion fails.
+	process.stdout.write(`${name}: n8n's log is ${n8n.logFile}\n`);
+	return { sandbox, n8n };
+}
+
+/** A run that succeeded; when it did not, jest shows n8n's error message. */
+export function expectSuccess({ ok, run }: Awaited<ReturnType<N8n['execute']>>) {
+	expect(run.data.resultData.error?.message).toBeUndefined();
+	expect(ok).toBe(true);
+}
+
+/**
+ * examples/delete-conversations-on-schedule.json with its list of conversations and credential
+ * replaced: the Easemob node still reads every parameter from the items by expressions.
+ */
+export function listWorkflow(
+	id: string,
+	credential: { id: string; name: string },
+	conversations: Conversation[],
+	{ continueOnFail = false } = {},
+) {
+	const workflow = readExample(EXAMPLES.schedule);
+	workflow.id = id;
+	workflow.name = `e2e ${id}`;
+	for (const node of workflow.nodes) {
+		if (node.name === 'Conversations to delete') node.parameters.jsonOutput = JSON.stringify({ conversations }, null, 2);
+		if (node.type === NODE_TYPE) {
+			node.credentials = { easemobApi: credential };
+			if (continueOnFail) node.onError = 'continueRegularOutput';
+		}
+	}
+	return workflow;
+}
+
+export { DELETE_NODE };
+
+/** What the Easemob node puts out for a conversation it deleted. */
+export function deleted(conversation: Conversation) {
+	return { deleted: true, ...conversation };
+}
+
+/** The conversations and the roaming histories of `username`, as "type channel" strings. */
+export function holdings(sandbox: Sandbox, username: string) {
+	const user = sandbox.state().users[username];
+	return {
+		conversations: user.conversations.map((c) => `${c.type} ${c.channel}`),
+		roaming: user.roaming.map((c) => `${c.type} ${c.channel}`),
+	};
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		request.on('data', (chunk: Buffer) => chunks.push(chunk));
+		request.on('end', () => resolve(Buffer.concat(chunks)));
+		request.on('error', reject);
+	});
+}
+
+/**
+ * A proxy in front of the sandbox that makes the app token expire in the middle of a run: when
+ * the first delete has succeeded, every token issued so far expires before n8n sees that answer.
+ * Deletes that arrive meanwhile wait, so they all meet the expired token however many requests
+ * the node sends at once.
+ */
+export async function startExpiringProxy(sandbox: Sandbox): Promise<{ url: string; close: () => Promise<void> }> {
+	let firstDelete: Promise<void> | undefined;
+	const server: Server = createServer(async (request, response) => {
+		const body = await readBody(request);
+		let done: (() => void) | undefined;
+		if (request.method === 'DELETE') {
+			if (firstDelete === undefined) firstDelete = new Promise((resolve) => (done = resolve));
+			else await firstDelete;
+		}
+		const answer = await fetch(`${sandbox.url}${request.url}`, {
+			method: request.method,
+			headers: Object.entries(request.headers).flatMap(([name, value]) =>
+				['host', 'connection', 'content-length'].includes(name) || value === undefined ? [] : [[name, String(value)]],
+			),
+			body: body.length > 0 ? body : undefined,
+		});
+		const text = await answer.text();
+		if (done !== undefined) {
+			if (answer.ok) sandbox.expireTokens();
+			done();
+		}
+		response.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json' });
+		response.end(text);
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return {
+		url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+	};
+}
