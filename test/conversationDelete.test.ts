@@ -206,22 +206,22 @@ describe('Conversation → Delete for One User: input checked before any request
 		expect(del.seen).toEqual([]);
 	});
 
-	test('one invalid item stops the run before any request is sent', async () => {
+	test('an invalid item stops the run: neither it nor any item after it is sent', async () => {
 		tokenEndpoint();
-		const del = deleteEndpoint();
+		const del = deleteEndpoint(undefined, 45);
+		const valid = (i: number) => ({ username: `u${i}`, channel: 'peer', type: 'chat', deleteRoam: false });
 
 		const error = await runNode({
 			store: freshStore(),
 			parameters: fromItems,
-			items: [
-				{ username: 'u1', channel: 'u2', type: 'chat', deleteRoam: false },
-				{ username: 'u1', channel: '', type: 'chat', deleteRoam: false },
-			],
+			items: [...Array.from({ length: 30 }, (_, i) => valid(i)), { ...valid(30), channel: '' }, ...Array.from({ length: 14 }, (_, i) => valid(31 + i))],
 		}).catch((e: unknown) => e);
 
 		expect((error as NodeOperationError).message).toBe('Channel is empty');
-		expect((error as NodeOperationError).context.itemIndex).toBe(1);
-		expect(del.seen).toHaveLength(0);
+		expect((error as NodeOperationError).context.itemIndex).toBe(30);
+		// Items are checked while earlier ones are sent, so some of the first 30 may have gone.
+		const sentUsers = del.seen.map((r) => Number(r.path.split('/')[4].slice(1)));
+		expect(sentUsers.every((i) => i < 30)).toBe(true);
 	});
 });
 
@@ -378,5 +378,13 @@ describe('Conversation → Delete for One User: continue on fail', () => {
 		expect(output[2].json).toEqual({ error: 'Channel is empty', description: expect.stringMatching(/Item 2/) });
 		expect(output[3].json).toEqual({ deleted: true, username: 'u4', channel: 'g1', type: 'groupchat', deleteRoam: true });
 		expect(output[4].json.error).toBe('Conversation Type must be "chat" or "groupchat", not "chatroom"');
+		// n8n routes an item to the error output ("Continue (using error output)") by its `error`.
+		expect(output.map((item) => item.error?.constructor.name)).toEqual([
+			undefined,
+			'EasemobApiError',
+			'NodeOperationError',
+			undefined,
+			'NodeOperationError',
+		]);
 	});
 });

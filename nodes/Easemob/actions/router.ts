@@ -1,5 +1,10 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+} from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import * as conversation from './conversation/Conversation.resource';
 import { readRequestPolicy } from './requestOptions';
@@ -13,6 +18,9 @@ const operations: Record<string, Record<string, Prepare>> = {
 	conversation: { delete: conversation.delete.prepare },
 };
 
+// Items are checked in batches of this size between chances for prepared requests to go out.
+const CHECKED_PER_TURN = 20;
+
 type ItemError = NodeApiError | NodeOperationError;
 
 function asItemError(context: IExecuteFunctions, error: unknown, itemIndex: number): ItemError {
@@ -21,6 +29,7 @@ function asItemError(context: IExecuteFunctions, error: unknown, itemIndex: numb
 		: new NodeOperationError(context.getNode(), error as Error, { itemIndex });
 }
 
+/** `error` on the item is what sends it to the error output under "Continue (using error output)". */
 function errorItem(error: ItemError, itemIndex: number): INodeExecutionData {
 	const json: IDataObject = { error: error.message };
 	if (error.description) json.description = error.description;
@@ -28,12 +37,14 @@ function errorItem(error: ItemError, itemIndex: number): INodeExecutionData {
 		if (error.statusCode !== undefined) json.statusCode = error.statusCode;
 		if (error.easemobError !== undefined) json.easemobError = error.easemobError;
 	}
-	return { json, pairedItem: { item: itemIndex } };
+	return { json, error, pairedItem: { item: itemIndex } };
 }
 
 /**
- * Checks every item first, so bad input stops the run before anything is deleted, then sends
- * the items' requests concurrently and returns one output item per input item, in input order.
+ * Checks each item and sends its request, concurrently and within the rate limits, returning
+ * one output item per input item in input order. Checking is interleaved with sending, so a
+ * large run does not wait for every item to be checked. Without continue-on-fail the first
+ * failure, a bad item included, stops items not yet sent.
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const resource = this.getNodeParameter('resource', 0) as string;
@@ -45,42 +56,39 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const continueOnFail = this.continueOnFail();
 	const items = this.getInputData();
 	const output: INodeExecutionData[] = new Array(items.length);
-
-	const calls: Array<PreparedCall | undefined> = items.map((_, itemIndex) => {
-		try {
-			return prepare.call(this, itemIndex);
-		} catch (error) {
-			const failure = asItemError(this, error, itemIndex);
-			if (!continueOnFail) throw failure;
-			output[itemIndex] = errorItem(failure, itemIndex);
-			return undefined;
-		}
-	});
-
-	const credentials = await this.getCredentials('easemobApi');
-	const appKey = JSON.stringify([credentials.host, credentials.orgName, credentials.appName]);
 	let firstFailure: ItemError | undefined;
-	const cancelled = this.getExecutionCancelSignal();
+	const fail = (error: unknown, itemIndex: number) => {
+		const failure = asItemError(this, error, itemIndex);
+		if (continueOnFail) output[itemIndex] = errorItem(failure, itemIndex);
+		else firstFailure ??= failure;
+	};
+
+	const { id, name } = this.getNode().credentials?.easemobApi ?? { id: null, name: '' };
 	const client = new EasemobClient(
 		this,
-		appKey,
+		{ id: id ?? '', name, type: 'easemobApi', data: await this.getCredentials<ICredentialDataDecryptedObject>('easemobApi') },
 		readRequestPolicy(this),
-		() => firstFailure !== undefined || cancelled?.aborted === true,
+		() => firstFailure !== undefined || this.getExecutionCancelSignal()?.aborted === true,
 	);
+	const send = async (call: PreparedCall, itemIndex: number) => {
+		try {
+			const response = await client.send(call.request, itemIndex);
+			if (response !== undefined) output[itemIndex] = { json: call.output(response), pairedItem: { item: itemIndex } };
+		} catch (error) {
+			fail(error, itemIndex);
+		}
+	};
 
-	await Promise.all(
-		calls.map(async (call, itemIndex) => {
-			if (call === undefined) return;
-			try {
-				const response = await client.send(call.request, itemIndex);
-				if (response !== undefined) output[itemIndex] = { json: call.output(response), pairedItem: { item: itemIndex } };
-			} catch (error) {
-				const failure = asItemError(this, error, itemIndex);
-				if (continueOnFail) output[itemIndex] = errorItem(failure, itemIndex);
-				else firstFailure ??= failure;
-			}
-		}),
-	);
+	const sending: Array<Promise<void>> = [];
+	for (let itemIndex = 0; itemIndex < items.length && firstFailure === undefined; itemIndex++) {
+		try {
+			sending.push(send(prepare.call(this, itemIndex), itemIndex));
+		} catch (error) {
+			fail(error, itemIndex);
+		}
+		if (itemIndex % CHECKED_PER_TURN === CHECKED_PER_TURN - 1) await sleep(0);
+	}
+	await Promise.all(sending);
 	if (firstFailure !== undefined) throw firstFailure;
 	return [output];
 }
