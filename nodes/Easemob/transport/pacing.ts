@@ -26,11 +26,12 @@ export interface PacingLimits {
 }
 
 /**
- * Requests of one user: at most `limit` in any sliding window. A request counts from the moment
- * it is granted until its answer has come, and then for a window after that: Easemob counted
- * it at some point in between, and only the answer bounds when.
+ * At most `limit` requests in any sliding window. A request counts from the moment it is granted
+ * until its answer has come, and then for a window after that: Easemob counted it at some moment
+ * in between, and only the answer bounds when. So the limit holds however late a request leaves
+ * (waiting for a token, say) and whether Easemob counts fixed or sliding windows.
  */
-class UserWindow {
+class SlidingWindow {
 	private answeredAt: number[] = [];
 
 	private open = 0;
@@ -59,6 +60,19 @@ class UserWindow {
 	}
 }
 
+async function waitForGrant(
+	window: SlidingWindow,
+	limit: number,
+	windowMs: number,
+	stopped: () => boolean,
+): Promise<boolean> {
+	for (;;) {
+		const wait = window.tryGrant(limit, windowMs, Date.now());
+		if (wait === 0) return true;
+		if (!(await sleepUnlessStopped(wait, stopped))) return false;
+	}
+}
+
 /** Permission to send one request; `done` must be called once it has been answered. */
 export interface Grant {
 	waitedMs: number;
@@ -67,13 +81,13 @@ export interface Grant {
 
 /**
  * The pace of one Easemob app within this n8n process, shared by every execution that uses it:
- * requests evenly spaced for the app-wide limit, and a sliding window per user. A user whose
- * window is full waits without holding up other users' requests.
+ * a sliding window for the app and one per user. A user whose window is full waits without
+ * holding up other users' requests.
  */
 export class AppPacing {
-	private nextAppSlot = 0;
+	private readonly app = new SlidingWindow();
 
-	private readonly users = new Map<string, UserWindow>();
+	private readonly users = new Map<string, SlidingWindow>();
 
 	/**
 	 * Waits until a request for `user` may be sent, or until `stopped()` says it is no longer
@@ -81,32 +95,39 @@ export class AppPacing {
 	 */
 	async acquire(user: string | undefined, limits: PacingLimits, stopped: () => boolean): Promise<Grant | undefined> {
 		const startedAt = Date.now();
-		const window = user !== undefined && limits.userLimit > 0 ? this.userWindow(user, limits.userWindowMs) : undefined;
-		if (window) {
-			for (;;) {
-				const wait = window.tryGrant(limits.userLimit, limits.userWindowMs, Date.now());
-				if (wait === 0) break;
-				if (!(await sleepUnlessStopped(wait, stopped))) return undefined;
-			}
-		}
-		if (limits.appPerSecond > 0) {
-			const slot = Math.max(Date.now(), this.nextAppSlot);
-			this.nextAppSlot = slot + (1000 / limits.appPerSecond) * SAFETY;
-			const wait = slot - Date.now();
-			if (wait > 0) await sleep(wait);
-		}
-		if (stopped()) {
-			window?.close(Date.now(), false);
+		const userWindow =
+			user !== undefined && limits.userLimit > 0 ? this.userWindow(user, limits.userWindowMs) : undefined;
+		if (userWindow && !(await waitForGrant(userWindow, limits.userLimit, limits.userWindowMs, stopped))) {
 			return undefined;
 		}
-		return { waitedMs: Date.now() - startedAt, done: () => window?.close(Date.now(), true) };
+		const appWindow = limits.appPerSecond > 0 ? this.app : undefined;
+		// A per-second limit below 1 is the same limit over a longer window.
+		const appLimit = Math.max(1, Math.round(limits.appPerSecond));
+		const appWindowMs = (1000 * appLimit) / limits.appPerSecond;
+		if (appWindow && !(await waitForGrant(appWindow, appLimit, appWindowMs, stopped))) {
+			userWindow?.close(Date.now(), false);
+			return undefined;
+		}
+		if (stopped()) {
+			userWindow?.close(Date.now(), false);
+			appWindow?.close(Date.now(), false);
+			return undefined;
+		}
+		return {
+			waitedMs: Date.now() - startedAt,
+			done: () => {
+				const now = Date.now();
+				userWindow?.close(now, true);
+				appWindow?.close(now, true);
+			},
+		};
 	}
 
-	private userWindow(user: string, windowMs: number): UserWindow {
+	private userWindow(user: string, windowMs: number): SlidingWindow {
 		let window = this.users.get(user);
 		if (window === undefined) {
 			if (this.users.size >= 1000) this.forgetIdleUsers(windowMs);
-			window = new UserWindow();
+			window = new SlidingWindow();
 			this.users.set(user, window);
 		}
 		return window;
