@@ -3,7 +3,8 @@ import type { INodeParameters } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import { appName, appPath, deleteEndpoint, deleteOkBody, errorBody, freshStore, HOST, tokenEndpoint } from './helpers/easemob';
-import { runCredentialTest, runNode } from './helpers/n8n';
+import { CredentialStore, runCredentialTest, runNode } from './helpers/n8n';
+import { startSandbox } from './sandbox/server';
 
 const params: INodeParameters = { resource: 'conversation', operation: 'delete', username: 'u1', channel: 'u2' };
 
@@ -225,5 +226,32 @@ describe('EasemobApi credential: the credential test', () => {
 		nock.disableNetConnect();
 
 		expectShownAsIs(error, /^Could not reach the Easemob host easemob\.invalid to get an app token: the host name (does not resolve|could not be looked up right now)\./);
+	});
+});
+
+describe('EasemobApi credential: the credential test against the local sandbox', () => {
+	test('passes with the values npm run sandbox prints, and names a wrong secret', async () => {
+		nock.enableNetConnect('127.0.0.1');
+		const sandbox = await startSandbox();
+		const values = {
+			host: sandbox.url,
+			orgName: sandbox.orgName,
+			appName: sandbox.appName,
+			clientId: sandbox.clientId,
+			clientSecret: sandbox.clientSecret,
+		};
+		try {
+			await runCredentialTest(new CredentialStore(values));
+			const error = await failure(runCredentialTest(new CredentialStore({ ...values, clientSecret: 'YXA6-wrong' })));
+			expect(error.message).toMatch(/^Easemob rejected the Client ID or Client Secret/);
+			expect(sandbox.requests().map((r) => [r.method, r.path.split('?')[0], r.status])).toEqual([
+				['POST', '/demo-org/demo-app/token', 200],
+				['GET', '/demo-org/demo-app/users', 200],
+				['POST', '/demo-org/demo-app/token', 400],
+			]);
+		} finally {
+			await sandbox.close();
+			nock.disableNetConnect();
+		}
 	});
 });

@@ -301,6 +301,18 @@ describe('DELETE /{org}/{app}/users/{username}/user_channel', () => {
 	});
 });
 
+describe('GET /{org}/{app}/users (what the credential test calls)', () => {
+	test('lists the first users for a valid token; 401 without one', async () => {
+		const s = await start();
+
+		const listed = await call(s, 'GET', `${appPath(s)}/users?limit=1`, { token: await tokenFor(s) });
+		expect(listed.status).toBe(200);
+		expect(listed.body).toMatchObject({ action: 'get', entities: expect.arrayContaining([{ type: 'user', username: 'alice', activated: true }]) });
+
+		expect((await call(s, 'GET', `${appPath(s)}/users`)).body.error).toBe('unauthorized');
+	});
+});
+
 describe('rate limits', () => {
 	test('per user: the 6th call in the window gets 429, changes nothing, other users go on', async () => {
 		const s = await start({ rateLimits: { perUser: { limit: 5, windowMs: 300 }, windows: 'sliding' } });

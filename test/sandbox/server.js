@@ -25,7 +25,7 @@ const { randomBytes, randomUUID } = require('node:crypto');
  * @typedef {{ perUser: RateLimit | false, perApp: RateLimit | false, windows: 'fixed' | 'sliding', retryAfter: boolean }} Limits
  * @typedef {{ latencyMs: number, tokenTtlSeconds: number, rateLimits: Limits, faults: Fault[] }} Settings
  * @typedef {{ status: number, body?: unknown, raw?: string, headers?: Record<string, string> }} Reply
- * @typedef {{ kind: 'token' | 'delete' | 'other', org?: string, app?: string, rawUser?: string }} Route
+ * @typedef {{ kind: 'token' | 'delete' | 'users' | 'other', org?: string, app?: string, rawUser?: string }} Route
  */
 
 /** @type {import('./server').Defaults} */
@@ -185,6 +185,8 @@ function route(method, rawPath) {
   if (seg.length < 3) return { kind: 'other' };
   const [, org, app] = seg;
   if (method === 'POST' && seg.length === 4 && seg[3] === 'token') return { kind: 'token', org, app };
+  // Listing users is what the credential's Test button calls once it has a token.
+  if (method === 'GET' && seg.length === 4 && seg[3] === 'users') return { kind: 'users', org, app };
   if (method === 'DELETE' && seg.length === 6 && seg[3] === 'users' && seg[5] === 'user_channel') {
     return { kind: 'delete', org, app, rawUser: seg[4] };
   }
@@ -405,6 +407,12 @@ async function startSandbox(options = {}) {
     return deleteSuccess(/** @type {string} */ (r.rawUser), 'ok');
   }
 
+  /** The first page of Easemob's user list, in its shape; the credential test needs no more. @returns {Reply} */
+  function listUsers() {
+    const entities = [...users.keys()].slice(0, 10).map((username) => ({ type: 'user', username, activated: true }));
+    return { status: 200, body: { action: 'get', path: '/users', entities, count: entities.length } };
+  }
+
   /** @param {Route} r @param {string} rawPath @param {string | undefined} authorization @param {string} text @returns {Reply} */
   function answer(r, rawPath, authorization, text) {
     if (r.org === undefined) return errorReply(404, 'service_resource_not_found', 'Service resource not found');
@@ -417,6 +425,7 @@ async function startSandbox(options = {}) {
     }
     if (r.kind === 'token') return issueToken(parseJson(text));
     if (r.kind === 'delete') return deleteConversation(r, authorization, parseJson(text));
+    if (r.kind === 'users') return authenticate(authorization) ?? listUsers();
     return errorReply(404, 'service_resource_not_found', 'Service resource not found');
   }
 
