@@ -77,6 +77,20 @@ async function easemobApiRequest(
 export class EasemobClient {
 	private inFlight = 0;
 
+	private sending = 0;
+
+	private waitingForUserWindow = 0;
+
+	private readonly userWaits = {
+		started: () => {
+			this.waitingForUserWindow += 1;
+			this.wakeWaiter();
+		},
+		ended: () => (this.waitingForUserWindow -= 1),
+	};
+
+	private waiterForRoom: (() => void) | undefined;
+
 	private readonly queue: Array<() => void> = [];
 
 	constructor(
@@ -86,8 +100,36 @@ export class EasemobClient {
 		private readonly stopped: () => boolean,
 	) {}
 
+	/**
+	 * Resolves once fewer than `most` requests are being sent that their user's window already
+	 * let through: work the app pace and the network will get to. Callers check more items only
+	 * then, so that checking (n8n's expression evaluation is costly) does not crowd out sending.
+	 * One caller at a time.
+	 */
+	async roomToSend(most: number): Promise<void> {
+		while (this.sending - this.waitingForUserWindow >= most) {
+			await new Promise<void>((resolve) => (this.waiterForRoom = resolve));
+		}
+	}
+
+	private wakeWaiter() {
+		const wake = this.waiterForRoom;
+		this.waiterForRoom = undefined;
+		wake?.();
+	}
+
 	/** Resolves with Easemob's answer, or rejects with an n8n error; undefined once stopped. */
 	async send(request: EasemobRequest, itemIndex: number): Promise<EasemobResponse | undefined> {
+		this.sending += 1;
+		try {
+			return await this.sendWithRetries(request, itemIndex);
+		} finally {
+			this.sending -= 1;
+			this.wakeWaiter();
+		}
+	}
+
+	private async sendWithRetries(request: EasemobRequest, itemIndex: number): Promise<EasemobResponse | undefined> {
 		for (const segment of request.segments) {
 			// `.` and `..` stay dot segments even when percent-encoded and would move the request
 			// to another path. Operations reject them with a clearer message; this is the backstop.
@@ -102,7 +144,7 @@ export class EasemobClient {
 		let waitedMs = 0;
 		let retryWaitMs = 0;
 		for (let attempt = 1; ; attempt++) {
-			const grant = await pacing.acquire(request.rateLimitedUser, this.policy, this.stopped);
+			const grant = await pacing.acquire(request.rateLimitedUser, this.policy, this.stopped, this.userWaits);
 			if (grant === undefined) return undefined;
 			waitedMs += grant.waitedMs;
 			const outcome = await this.whenFree(async () => await easemobApiRequest(this.context, request, this.policy.timeoutMs, this.credentials)).then(

@@ -1,8 +1,10 @@
 import { sleep } from 'n8n-workflow';
 
-// Requests are counted when sent but arrive a little later and at varying delays, and Easemob
-// counts fixed UTC windows where we count sliding ones; 2% more time per window covers both.
-const SAFETY = 1.02;
+// A request counts until its answer, which comes at least the way back after Easemob counted it,
+// so windows counted from answers already hold with time to spare. Users' windows, a minute long
+// where Easemob's counting could be coarser, get 2% more; the app's one-second window gets none,
+// which would cost a second in fifty at full rate.
+const USER_WINDOW_SAFETY = 1.02;
 
 /**
  * Sleeps for `ms`, in steps of at most a second so that a long wait ends soon after `stopped()`
@@ -37,8 +39,7 @@ class SlidingWindow {
 	private open = 0;
 
 	/** 0 when a request was granted to the caller, else how long to wait before asking again. */
-	tryGrant(limit: number, windowMs: number, now: number): number {
-		const span = windowMs * SAFETY;
+	tryGrant(limit: number, span: number, now: number): number {
 		this.answeredAt = this.answeredAt.filter((at) => at > now - span);
 		const excess = this.answeredAt.length + this.open - limit + 1;
 		if (excess <= 0) {
@@ -55,21 +56,35 @@ class SlidingWindow {
 		if (sent) this.answeredAt.push(now);
 	}
 
-	isIdle(now: number, windowMs: number) {
-		return this.open === 0 && this.answeredAt.every((at) => at <= now - windowMs * SAFETY);
+	isIdle(now: number, span: number) {
+		return this.open === 0 && this.answeredAt.every((at) => at <= now - span);
 	}
+}
+
+/** Counts the requests that are waiting for their user's window to let them through. */
+export interface UserWaits {
+	started(): void;
+	ended(): void;
 }
 
 async function waitForGrant(
 	window: SlidingWindow,
 	limit: number,
-	windowMs: number,
+	span: number,
 	stopped: () => boolean,
+	waits?: UserWaits,
 ): Promise<boolean> {
-	for (;;) {
-		const wait = window.tryGrant(limit, windowMs, Date.now());
-		if (wait === 0) return true;
-		if (!(await sleepUnlessStopped(wait, stopped))) return false;
+	let waited = false;
+	try {
+		for (;;) {
+			const wait = window.tryGrant(limit, span, Date.now());
+			if (wait === 0) return true;
+			if (!waited) waits?.started();
+			waited = true;
+			if (!(await sleepUnlessStopped(wait, stopped))) return false;
+		}
+	} finally {
+		if (waited) waits?.ended();
 	}
 }
 
@@ -93,11 +108,16 @@ export class AppPacing {
 	 * Waits until a request for `user` may be sent, or until `stopped()` says it is no longer
 	 * wanted (then undefined).
 	 */
-	async acquire(user: string | undefined, limits: PacingLimits, stopped: () => boolean): Promise<Grant | undefined> {
+	async acquire(
+		user: string | undefined,
+		limits: PacingLimits,
+		stopped: () => boolean,
+		userWaits?: UserWaits,
+	): Promise<Grant | undefined> {
 		const startedAt = Date.now();
-		const userWindow =
-			user !== undefined && limits.userLimit > 0 ? this.userWindow(user, limits.userWindowMs) : undefined;
-		if (userWindow && !(await waitForGrant(userWindow, limits.userLimit, limits.userWindowMs, stopped))) {
+		const userSpan = limits.userWindowMs * USER_WINDOW_SAFETY;
+		const userWindow = user !== undefined && limits.userLimit > 0 ? this.userWindow(user, userSpan) : undefined;
+		if (userWindow && !(await waitForGrant(userWindow, limits.userLimit, userSpan, stopped, userWaits))) {
 			return undefined;
 		}
 		const appWindow = limits.appPerSecond > 0 ? this.app : undefined;
@@ -123,20 +143,20 @@ export class AppPacing {
 		};
 	}
 
-	private userWindow(user: string, windowMs: number): SlidingWindow {
+	private userWindow(user: string, span: number): SlidingWindow {
 		let window = this.users.get(user);
 		if (window === undefined) {
-			if (this.users.size >= 1000) this.forgetIdleUsers(windowMs);
+			if (this.users.size >= 1000) this.forgetIdleUsers(span);
 			window = new SlidingWindow();
 			this.users.set(user, window);
 		}
 		return window;
 	}
 
-	private forgetIdleUsers(windowMs: number) {
+	private forgetIdleUsers(span: number) {
 		const now = Date.now();
 		for (const [user, window] of this.users) {
-			if (window.isIdle(now, windowMs)) this.users.delete(user);
+			if (window.isIdle(now, span)) this.users.delete(user);
 		}
 	}
 }
