@@ -378,13 +378,36 @@ describe('Conversation → Delete for One User: continue on fail', () => {
 		expect(output[2].json).toEqual({ error: 'Channel is empty', description: expect.stringMatching(/Item 2/) });
 		expect(output[3].json).toEqual({ deleted: true, username: 'u4', channel: 'g1', type: 'groupchat', deleteRoam: true });
 		expect(output[4].json.error).toBe('Conversation Type must be "chat" or "groupchat", not "chatroom"');
-		// n8n routes an item to the error output ("Continue (using error output)") by its `error`.
-		expect(output.map((item) => item.error?.constructor.name)).toEqual([
-			undefined,
-			'EasemobApiError',
-			'NodeOperationError',
-			undefined,
-			'NodeOperationError',
+		// n8n would replace the JSON of an item that carries an error object with the message alone.
+		expect(output.every((item) => item.error === undefined)).toBe(true);
+	});
+
+	test('with "Continue (using error output)" a failed item holds only `error`, which is what n8n routes by', async () => {
+		tokenEndpoint();
+		deleteEndpoint((path) => {
+			const username = decodeURIComponent(path.split('/')[4]);
+			if (username === 'ghost') return [404, errorBody('service_resource_not_found', 'Service resource not found')];
+			return [200, deleteOkBody(username)];
+		}, 2);
+
+		const output = await runNode({
+			store: freshStore(),
+			continueOnFail: true,
+			errorOutput: true,
+			parameters: fromItems,
+			items: [
+				{ username: 'u1', channel: 'u2', type: 'chat', deleteRoam: false },
+				{ username: 'ghost', channel: 'u2', type: 'chat', deleteRoam: false },
+				{ username: 'u3', channel: '', type: 'chat', deleteRoam: false },
+			],
+		});
+
+		expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2].map((item) => ({ item })));
+		expect(output.map((item) => item.json)).toEqual([
+			{ deleted: true, username: 'u1', channel: 'u2', type: 'chat', deleteRoam: false },
+			{ error: 'Easemob answered 404 service_resource_not_found: Service resource not found' },
+			{ error: 'Channel is empty' },
 		]);
+		expect(output.every((item) => item.error === undefined)).toBe(true);
 	});
 });

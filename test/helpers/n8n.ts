@@ -100,6 +100,8 @@ export interface RunOptions {
 	parameters: INodeParameters;
 	items?: IDataObject[];
 	continueOnFail?: boolean;
+	/** With continueOnFail: "Continue (using error output)" instead of "Continue". */
+	errorOutput?: boolean;
 	store?: CredentialStore;
 }
 
@@ -112,7 +114,7 @@ function executeContext(nodeType: INodeType, options: RunOptions): ExecuteContex
 		position: [0, 0],
 		parameters: options.parameters,
 		credentials: { easemobApi: { id: 'cred-1', name: 'Easemob account' } },
-		onError: options.continueOnFail ? 'continueRegularOutput' : 'stopWorkflow',
+		onError: options.continueOnFail ? (options.errorOutput ? 'continueErrorOutput' : 'continueRegularOutput') : 'stopWorkflow',
 	};
 	const workflow = new Workflow({
 		id: 'wf-1',

@@ -32,15 +32,22 @@ function asItemError(context: IExecuteFunctions, error: unknown, itemIndex: numb
 		: new NodeOperationError(context.getNode(), error as Error, { itemIndex });
 }
 
-/** `error` on the item is what sends it to the error output under "Continue (using error output)". */
-function errorItem(error: ItemError, itemIndex: number): INodeExecutionData {
+/**
+ * n8n sends an item to the node's error output ("Continue (using error output)") only when its
+ * JSON holds nothing but `error`, and when an item carries an `error` object n8n replaces its JSON
+ * with the message alone. So the status and Easemob's error type go on the item only for the
+ * regular output, and the item never carries the error object.
+ */
+function errorItem(error: ItemError, itemIndex: number, toErrorOutput: boolean): INodeExecutionData {
 	const json: IDataObject = { error: error.message };
-	if (error.description) json.description = error.description;
-	if (error instanceof EasemobApiError) {
-		if (error.statusCode !== undefined) json.statusCode = error.statusCode;
-		if (error.easemobError !== undefined) json.easemobError = error.easemobError;
+	if (!toErrorOutput) {
+		if (error.description) json.description = error.description;
+		if (error instanceof EasemobApiError) {
+			if (error.statusCode !== undefined) json.statusCode = error.statusCode;
+			if (error.easemobError !== undefined) json.easemobError = error.easemobError;
+		}
 	}
-	return { json, error, pairedItem: { item: itemIndex } };
+	return { json, pairedItem: { item: itemIndex } };
 }
 
 /**
@@ -57,12 +64,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		throw new NodeOperationError(this.getNode(), `The operation "${operation}" on "${resource}" is not supported`);
 	}
 	const continueOnFail = this.continueOnFail();
+	const toErrorOutput = this.getNode().onError === 'continueErrorOutput';
 	const items = this.getInputData();
 	const output: INodeExecutionData[] = new Array(items.length);
 	let firstFailure: ItemError | undefined;
 	const fail = (error: unknown, itemIndex: number) => {
 		const failure = asItemError(this, error, itemIndex);
-		if (continueOnFail) output[itemIndex] = errorItem(failure, itemIndex);
+		if (continueOnFail) output[itemIndex] = errorItem(failure, itemIndex, toErrorOutput);
 		else firstFailure ??= failure;
 	};
 
