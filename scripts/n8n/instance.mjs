@@ -12,6 +12,21 @@ import { LOG_DIR } from './provision.mjs';
 
 const KEPT_LOGS = 40;
 
+// Prints each table's rows as JSON lines, blobs as text. Run by n8n's Node from n8n's folder, where
+// require finds the sqlite3 that n8n uses.
+const DUMP_DATABASE = `
+const sqlite3 = require('sqlite3');
+const db = new sqlite3.Database(process.argv[1], sqlite3.OPEN_READONLY);
+const all = (sql) => new Promise((resolve, reject) => db.all(sql, (error, rows) => (error ? reject(error) : resolve(rows))));
+const text = (key, value) => (value && value.type === 'Buffer' && Array.isArray(value.data) ? Buffer.from(value.data).toString('utf8') : value);
+(async () => {
+	for (const { name } of await all("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+		for (const row of await all('SELECT * FROM "' + name.replaceAll('"', '""') + '"')) process.stdout.write(name + ' ' + JSON.stringify(row, text) + '\\n');
+	}
+	db.close();
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
 /**
  * `npm pack`s the built package, as `npm publish` would, and checks that the tarball holds every
  * file its package.json tells n8n to load (an unbuilt dist/ or a wrong `files` list shows up here).
@@ -107,6 +122,7 @@ export async function createInstance(runtime, { name, port = 0 }) {
 		N8N_PERSONALIZATION_ENABLED: 'false',
 		// The editor is served over plain http on 127.0.0.1, where a Secure cookie may not stick.
 		N8N_SECURE_COOKIE: 'false',
+		...runtime.env,
 	};
 	const url = `http://127.0.0.1:${httpPort}`;
 	/** @type {import('node:child_process').ChildProcess | undefined} */
@@ -199,12 +215,15 @@ export async function createInstance(runtime, { name, port = 0 }) {
 		importWorkflows: (workflows) => importFile('workflow', workflows),
 
 		/** Makes a workflow's triggers (a webhook, a schedule) live when n8n next starts. @param {string} id */
-		publish: (id) => cliOrThrow(['publish:workflow', `--id=${id}`]),
+		publish: (id) =>
+			// n8n 1.x has no publishing: a workflow's triggers are live while it is active.
+			cliOrThrow(runtime.version.startsWith('1.') ? ['update:workflow', `--id=${id}`, '--active=true'] : ['publish:workflow', `--id=${id}`]),
 
 		/**
 		 * Runs a workflow from its Manual Trigger in a new n8n process, as `n8n execute` does.
 		 * @param {string} id
-		 * @returns {Promise<{ ok: boolean, run: Run }>} `ok` false when the run failed; its error is in `run`
+		 * @returns {Promise<{ ok: boolean, run: Run, stdout: string }>} `ok` false when the run failed;
+		 *   its error is in `run`; `stdout` is all that n8n printed
 		 */
 		async execute(id) {
 			const { code, stdout } = await cli(['execute', `--id=${id}`, '--rawOutput']);
@@ -212,7 +231,22 @@ export async function createInstance(runtime, { name, port = 0 }) {
 			if (run === undefined) throw new Error(`n8n execute --id=${id} printed no run (exit code ${code}); n8n's log: ${logFile}`);
 			// The run's status, not the exit code: once in a while n8n exits non-zero while shutting
 			// down after a run it reported as successful.
-			return { ok: run.status === 'success', run };
+			return { ok: run.status === 'success', run, stdout };
+		},
+
+		/**
+		 * Every row of every table in n8n's database (executions as stored, credentials, settings),
+		 * as text: for checking what n8n keeps. Read with n8n's own sqlite3, while no n8n runs.
+		 * @returns {string}
+		 */
+		databaseText() {
+			const result = spawnSync(runtime.node, ['-e', DUMP_DATABASE, join(folder, '.n8n', 'database.sqlite')], {
+				cwd: runtime.n8nDir,
+				encoding: 'utf8',
+				maxBuffer: 256 * 1024 * 1024,
+			});
+			if (result.status !== 0) throw new Error(`Reading n8n's database failed:\n${result.stderr}`);
+			return result.stdout;
 		},
 
 		/**
@@ -254,7 +288,12 @@ export async function createInstance(runtime, { name, port = 0 }) {
 			const exited = new Promise((resolve) => child.once('exit', resolve));
 			const deadline = Date.now() + 180_000;
 			for (;;) {
-				const ready = await fetch(`${url}/healthz/readiness`).then((response) => response.ok, () => false);
+				// /healthz/readiness answers before n8n 1.x has registered its REST routes, and every
+				// route answers 200 "n8n is starting up" for a while: ready is when settings are JSON.
+				const ready = await fetch(`${url}/rest/settings`).then(
+					async (response) => response.ok && (await response.json().catch(() => undefined))?.data !== undefined,
+					() => false,
+				);
 				if (ready) return;
 				const stopped = await Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 500))]);
 				if (stopped) throw new Error(`n8n stopped while starting (exit code ${child.exitCode}); n8n's log: ${logFile}`);

@@ -1,17 +1,43 @@
-// Installs Node 24 and n8n into a cache directory outside the repository, once, and finds them
-// again on later runs. n8n 2.x needs Node >= 24 while this project runs on Node 20, and its install
-// has traps, each handled (and explained) below: this file is the one place that knows them.
+// Installs n8n (and the Node it needs) into a cache directory outside the repository, once, and
+// finds them again on later runs. Its install has traps, each handled (and explained) below: this
+// file is the one place that knows them.
 //
-//   node scripts/n8n/provision.mjs     installs what is missing and prints where it is
+//   node scripts/n8n/provision.mjs              n8n 2.41.1 on Node 24: what users get today
+//   N8N_LINE=1 node scripts/n8n/provision.mjs   n8n 1.123.81 on this machine's Node 20: the oldest supported
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
-export const N8N_VERSION = '2.41.1';
-export const NODE_VERSION = '24.21.0';
+/**
+ * The n8n versions the package is tested against, by major line. `node` is the Node release to
+ * install for it, or undefined for the Node running this script (n8n 1.x runs on Node 20).
+ * @type {Record<string, { n8n: string, node?: string, overrides?: Record<string, string>, env?: Record<string, string>, sizeMb: number }>}
+ */
+export const N8N_LINES = {
+	2: { n8n: '2.41.1', node: '24.21.0', sizeMb: 2900 },
+	1: {
+		n8n: '1.123.81',
+		// n8n-nodes-base 1.x depends on xlsx by a URL on cdn.sheetjs.com, which is not reachable
+		// from where this project runs; 0.18.5 is the last xlsx release on the npm registry.
+		overrides: { xlsx: '0.18.5' },
+		// 1.x's default "vm" engine needs isolated-vm, a native module left unbuilt here (its
+		// install scripts stay off, see below). "legacy" evaluates expressions in n8n's own process.
+		env: { N8N_EXPRESSION_ENGINE: 'legacy' },
+		sizeMb: 2500,
+	},
+};
+
+/** Which line `N8N_LINE` picks: 2 (the default) or 1. */
+export const N8N_LINE = process.env.N8N_LINE || '2';
+const LINE = N8N_LINES[N8N_LINE];
+if (LINE === undefined) {
+	throw new Error(`N8N_LINE=${N8N_LINE} is not one of ${Object.keys(N8N_LINES).join(', ')} (the n8n major versions tested)`);
+}
+export const N8N_VERSION = LINE.n8n;
+export const NODE_VERSION = LINE.node ?? process.versions.node;
 export const CACHE_DIR = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'n8n-nodes-easemob');
 export const LOG_DIR = join(CACHE_DIR, 'logs');
 
@@ -20,39 +46,29 @@ export const LOG_DIR = join(CACHE_DIR, 'logs');
 const MARKER = '.complete';
 const NODE_PACKAGE = `node-${process.platform}-${process.arch}`;
 const HEARTBEAT_MS = 15_000;
-const N8N_SIZE_MB = 2900;
 const execFileAsync = promisify(execFile);
 
-/** @typedef {{ node: string, n8n: string, n8nDir: string }} Runtime */
+/** `env`: settings every n8n process of this version needs. @typedef {{ version: string, node: string, n8n: string, n8nDir: string, env: Record<string, string> }} Runtime */
 
 /**
- * Node 24 and n8n, installed if missing (which takes minutes; progress goes to `log`).
+ * n8n of the line N8N_LINE picks, and the Node it runs on, installed if missing (which takes
+ * minutes; progress goes to `log`).
  * @param {{ log?: (line: string) => void }} [options]
  * @returns {Promise<Runtime>}
  */
 export async function provision({ log = console.log } = {}) {
 	mkdirSync(LOG_DIR, { recursive: true });
-	const nodeDir = join(CACHE_DIR, `node-${NODE_VERSION}`);
-	const nodeHome = join(nodeDir, 'node_modules', NODE_PACKAGE);
-	const node = join(nodeHome, 'bin', 'node');
-	await ensure({
-		what: `Node ${NODE_VERSION}`,
-		dir: nodeDir,
-		log,
-		healthy: () => output(node, ['--version']) === `v${NODE_VERSION}`,
-		install: async (logFile) => {
-			await runLogged('npm', npmArgs(nodeDir, `${NODE_PACKAGE}@${NODE_VERSION}`), {
-				label: `installing Node ${NODE_VERSION}`,
-				logFile,
-				log,
-			});
-		},
-	});
+	const node = LINE.node === undefined ? process.execPath : await provisionNode(LINE.node, log);
+	// npm runs under the Node that will run n8n, and node-gyp builds sqlite3 against that Node's
+	// headers (without a nodedir it would download them from nodejs.org).
+	const nodeHome = dirname(dirname(node));
+	/** @type {NodeJS.ProcessEnv} */
+	const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` };
+	if (existsSync(join(nodeHome, 'include', 'node', 'common.gypi'))) env.npm_config_nodedir = nodeHome;
 
 	const n8nDir = join(CACHE_DIR, `n8n-${N8N_VERSION}`);
 	const n8n = join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n');
-	// npm runs under Node 24 and node-gyp builds against its headers, not the machine's Node.
-	const env = { ...process.env, PATH: `${join(nodeHome, 'bin')}:${process.env.PATH}`, npm_config_nodedir: nodeHome };
+	const hostPackage = join(n8nDir, 'package.json');
 	await ensure({
 		what: `n8n ${N8N_VERSION}`,
 		dir: n8nDir,
@@ -60,11 +76,15 @@ export async function provision({ log = console.log } = {}) {
 		healthy: () =>
 			// npm writes its hidden lockfile only once every package is in place.
 			existsSync(join(n8nDir, 'node_modules', '.package-lock.json')) &&
+			JSON.stringify(readJson(hostPackage)?.overrides) === JSON.stringify(LINE.overrides) &&
 			output(node, [n8n, '--version']) === N8N_VERSION &&
+			// Built for another Node's ABI (a 1.x install made with another machine Node) fails here.
 			output(node, ['-e', 'require("sqlite3")'], n8nDir) !== undefined,
 		install: async (logFile) => {
-			log(`Installing n8n ${N8N_VERSION} into ${n8nDir}: first run only, about 5 minutes and 2.9 GB.`);
+			log(`Installing n8n ${N8N_VERSION} into ${n8nDir}: first run only, about 5 minutes and ${(LINE.sizeMb / 1000).toFixed(1)} GB.`);
 			log(`  npm's log: ${logFile}`);
+			// npm reads overrides only from the package.json of the directory it installs into.
+			writeFileSync(hostPackage, `${JSON.stringify({ private: true, overrides: LINE.overrides }, null, 2)}\n`);
 			// Scripts stay off: one dependency's install script downloads zlib and openssl and fails.
 			await runLogged('npm', npmArgs(n8nDir, `n8n@${N8N_VERSION}`), {
 				label: `downloading and unpacking n8n ${N8N_VERSION}`,
@@ -74,19 +94,47 @@ export async function provision({ log = console.log } = {}) {
 				// npm creates every package's directory early and fills them later: size tells progress.
 				progress: async () => {
 					const written = await megabytes(join(n8nDir, 'node_modules'));
-					return written === 0 ? 'resolving the dependency tree' : `${written} of about ${N8N_SIZE_MB} MB written`;
+					return written === 0 ? 'resolving the dependency tree' : `${written} of about ${LINE.sizeMb} MB written`;
 				},
 			});
 			// The one native module n8n needs; there is no prebuilt binary to download here.
 			await runLogged('npm', ['rebuild', '--prefix', n8nDir, '--ignore-scripts=false', 'sqlite3'], {
-				label: 'compiling sqlite3 for Node 24',
+				label: `compiling sqlite3 for Node ${NODE_VERSION}`,
 				logFile,
 				log,
 				env,
 			});
 		},
 	});
-	return { node, n8n, n8nDir };
+	return { version: N8N_VERSION, node, n8n, n8nDir, env: LINE.env ?? {} };
+}
+
+/**
+ * Node `version` from npm's `node-<platform>-<arch>` package, which holds the binary itself.
+ * @param {string} version @param {(line: string) => void} log @returns {Promise<string>} the binary
+ */
+async function provisionNode(version, log) {
+	const nodeDir = join(CACHE_DIR, `node-${version}`);
+	const node = join(nodeDir, 'node_modules', NODE_PACKAGE, 'bin', 'node');
+	await ensure({
+		what: `Node ${version}`,
+		dir: nodeDir,
+		log,
+		healthy: () => output(node, ['--version']) === `v${version}`,
+		install: async (logFile) => {
+			await runLogged('npm', npmArgs(nodeDir, `${NODE_PACKAGE}@${version}`), { label: `installing Node ${version}`, logFile, log });
+		},
+	});
+	return node;
+}
+
+/** @param {string} file */
+function readJson(file) {
+	try {
+		return JSON.parse(readFileSync(file, 'utf8'));
+	} catch {
+		return undefined;
+	}
 }
 
 /** @param {string} dir @param {string} spec */
