@@ -31,6 +31,7 @@ const CREDENTIALS = {
 	expiring: credential('e2eCredential004'),
 	wrongSecret: credential('e2eCredential005'),
 	batch: credential('e2eCredential006'),
+	retried: credential('e2eCredential007'),
 };
 const WORKFLOWS = {
 	items: listWorkflow('e2eWorkflow00001', CREDENTIALS.items, FIVE),
@@ -41,6 +42,7 @@ const WORKFLOWS = {
 	wrongSecret: listWorkflow('e2eWorkflow00006', CREDENTIALS.wrongSecret, FIVE),
 	batchA: listWorkflow('e2eWorkflow00007', CREDENTIALS.batch, [aliceBob, aliceGroup]),
 	batchB: listWorkflow('e2eWorkflow00008', CREDENTIALS.batch, [bobAlice, carolAlice]),
+	retried: listWorkflow('e2eWorkflow00009', CREDENTIALS.retried, [aliceBob, bobAlice]),
 };
 
 let sandbox: Sandbox;
@@ -58,6 +60,7 @@ beforeAll(async () => {
 		{ ...expiring, data: { ...expiring.data, host: proxy.url } },
 		sandboxCredential(sandbox, { ...CREDENTIALS.wrongSecret, clientSecret: 'YXA6NotTheSecret' }),
 		sandboxCredential(sandbox, CREDENTIALS.batch),
+		sandboxCredential(sandbox, CREDENTIALS.retried),
 	]);
 	await n8n.importWorkflows(Object.values(WORKFLOWS));
 });
@@ -124,6 +127,22 @@ test('a wrong client secret: the execution fails with a message that names the c
 	expect(deletes).toBe(0);
 	// Easemob bans accounts that ask for tokens too often: a refused secret must not be retried per item.
 	expect(tokenRequests).toBeLessThan(FIVE.length);
+});
+
+test('a 503 and a dropped connection: each request is sent again and the run succeeds', async () => {
+	sandbox.configure({
+		faults: [
+			{ kind: 'status', status: 503, username: 'alice', times: 1 },
+			{ kind: 'reset', username: 'bob', times: 1 },
+		],
+	});
+
+	const result = await n8n.execute(WORKFLOWS.retried.id);
+
+	expectSuccess(result);
+	expect(nodeOutput(result.run, DELETE_NODE)).toEqual([aliceBob, bobAlice].map(deleted));
+	expect(sandbox.counters()).toMatchObject({ deletes: 2, byStatus: { '503': 1 }, deletesByUser: { alice: 1, bob: 1 } });
+	expect(sandbox.requests().filter((request) => request.method === 'DELETE')).toHaveLength(4);
 });
 
 test('several workflows in one n8n process (n8n execute-batch): each run and its timings are read back', async () => {

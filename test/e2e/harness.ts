@@ -10,7 +10,7 @@ import {
 	readExample,
 	startSandbox,
 } from '../../scripts/n8n/index.mjs';
-import type { Sandbox } from '../sandbox/server';
+import type { Sandbox, SandboxOptions } from '../sandbox/server';
 
 export type N8n = Awaited<ReturnType<typeof n8nWithPackage>>;
 
@@ -22,10 +22,10 @@ export interface Conversation {
 }
 
 /** The sandbox (seed.json) and a fresh n8n with the packed package installed. */
-export async function setUp(name: string): Promise<{ sandbox: Sandbox; n8n: N8n }> {
+export async function setUp(name: string, sandboxOptions: SandboxOptions = {}): Promise<{ sandbox: Sandbox; n8n: N8n }> {
 	// `npm run test:e2e` provisions first, with progress on the console; this only finds the install.
 	const runtime = await provision({ log: (line) => console.log(line) });
-	const sandbox = await startSandbox();
+	const sandbox = await startSandbox(sandboxOptions);
 	const n8n = await n8nWithPackage(runtime, { name });
 	// Straight to the terminal, not through jest's console: where to look when an assertion fails.
 	process.stdout.write(`${name}: n8n's log is ${n8n.logFile}\n`);
@@ -86,6 +86,26 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
 	});
 }
 
+/** Sends a request that reached a proxy on to the sandbox, as it came. */
+async function forward(sandbox: Sandbox, request: IncomingMessage, body: Buffer) {
+	const answer = await fetch(`${sandbox.url}${request.url}`, {
+		method: request.method,
+		headers: Object.entries(request.headers).flatMap(([name, value]) =>
+			['host', 'connection', 'content-length'].includes(name) || value === undefined ? [] : [[name, String(value)]],
+		),
+		body: body.length > 0 ? body : undefined,
+	});
+	return { status: answer.status, contentType: answer.headers.get('content-type') ?? 'application/json', text: await answer.text() };
+}
+
+async function listen(server: Server): Promise<{ url: string; close: () => Promise<void> }> {
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return {
+		url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+	};
+}
+
 /**
  * A proxy in front of the sandbox that makes the app token expire in the middle of a run: when
  * the first delete has succeeded, every token issued so far expires before n8n sees that answer.
@@ -101,24 +121,28 @@ export async function startExpiringProxy(sandbox: Sandbox): Promise<{ url: strin
 			if (firstDelete === undefined) firstDelete = new Promise((resolve) => (done = resolve));
 			else await firstDelete;
 		}
-		const answer = await fetch(`${sandbox.url}${request.url}`, {
-			method: request.method,
-			headers: Object.entries(request.headers).flatMap(([name, value]) =>
-				['host', 'connection', 'content-length'].includes(name) || value === undefined ? [] : [[name, String(value)]],
-			),
-			body: body.length > 0 ? body : undefined,
-		});
-		const text = await answer.text();
+		const answer = await forward(sandbox, request, body);
 		if (done !== undefined) {
-			if (answer.ok) sandbox.expireTokens();
+			if (answer.status >= 200 && answer.status < 300) sandbox.expireTokens();
 			done();
 		}
-		response.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json' });
-		response.end(text);
+		response.writeHead(answer.status, { 'Content-Type': answer.contentType });
+		response.end(answer.text);
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-	};
+	return await listen(server);
+}
+
+/**
+ * A proxy in front of the sandbox that notes every app token the sandbox hands out, which the
+ * sandbox itself never reveals (its request log even redacts them).
+ */
+export async function startTokenRecorder(sandbox: Sandbox): Promise<{ url: string; tokens: string[]; close: () => Promise<void> }> {
+	const tokens: string[] = [];
+	const server: Server = createServer(async (request, response) => {
+		const answer = await forward(sandbox, request, await readBody(request));
+		if (request.method === 'POST' && request.url?.endsWith('/token') && answer.status === 200) tokens.push(JSON.parse(answer.text).access_token);
+		response.writeHead(answer.status, { 'Content-Type': answer.contentType });
+		response.end(answer.text);
+	});
+	return { ...(await listen(server)), tokens };
 }
