@@ -8,6 +8,11 @@ const APP_KEY_PART = /^[A-Za-z0-9_-]+$/;
 const REUSE_FRESH_TOKEN_MS = 10_000;
 
 /** Thrown when the app token cannot be had; `transient` says whether trying again may help. */
+// n8n 1.x wraps what preAuthentication throws in a NodeApiError that keeps the message but drops
+// the error itself, so the node finds a token error again by its message.
+const recentTokenErrors = new Map<string, EasemobTokenError>();
+const KEPT_TOKEN_ERRORS = 100;
+
 export class EasemobTokenError extends Error {
 	constructor(
 		message: string,
@@ -15,11 +20,21 @@ export class EasemobTokenError extends Error {
 	) {
 		super(message);
 		this.name = 'EasemobTokenError';
+		recentTokenErrors.delete(message);
+		recentTokenErrors.set(message, this);
+		if (recentTokenErrors.size > KEPT_TOKEN_ERRORS) recentTokenErrors.delete(recentTokenErrors.keys().next().value!);
 	}
 }
 
 export function isEasemobTokenError(error: unknown): error is EasemobTokenError {
 	return error instanceof Error && error.name === 'EasemobTokenError';
+}
+
+/** The token error that `thrown` is or wraps, as n8n 2.x wraps it (`cause`) or n8n 1.x does. */
+export function tokenErrorIn(thrown: unknown): EasemobTokenError | undefined {
+	if (isEasemobTokenError(thrown)) return thrown;
+	if (!(thrown instanceof Error)) return undefined;
+	return isEasemobTokenError(thrown.cause) ? thrown.cause : recentTokenErrors.get(thrown.message);
 }
 
 function field(credentials: ICredentialDataDecryptedObject, name: string): string {

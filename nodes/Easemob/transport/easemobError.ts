@@ -1,7 +1,7 @@
 import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { isEasemobTokenError, networkFailureInWords } from '../../../credentials/easemobAppToken';
+import { networkFailureInWords, tokenErrorIn } from '../../../credentials/easemobAppToken';
 
 /** An Easemob failure with what the router, retries and error items need to know about it. */
 export class EasemobApiError extends NodeApiError {
@@ -84,6 +84,23 @@ function asFailure(value: unknown): HttpFailure {
 	return typeof value === 'object' && value !== null ? (value as HttpFailure) : {};
 }
 
+/**
+ * What went wrong with the request, from what n8n's helpers threw. n8n 2.x wraps the HTTP
+ * client's error as the `cause` of a NodeApiError. n8n 1.x drops that error and keeps only the
+ * status or network code (as `httpCode`) and the response body (as `context.data`), no headers.
+ */
+function httpFailureIn(thrown: unknown): HttpFailure {
+	const outer = asFailure(thrown) as HttpFailure & { httpCode?: unknown; context?: { data?: unknown } };
+	if (outer.cause !== undefined) {
+		const cause = asFailure(outer.cause);
+		return { ...cause, code: cause.code ?? outer.code };
+	}
+	if (outer.response !== undefined || typeof outer.httpCode !== 'string') return outer;
+	return /^\d{3}$/.test(outer.httpCode)
+		? { response: { status: Number(outer.httpCode), data: outer.context?.data } }
+		: { code: outer.httpCode };
+}
+
 function parseBody(data: unknown): { error?: unknown; error_description?: unknown } | undefined {
 	if (typeof data === 'object' && data !== null && !Array.isArray(data)) return data;
 	if (typeof data !== 'string') return undefined;
@@ -109,23 +126,22 @@ function retryAfterMs(headers: Record<string, unknown> | undefined): number | un
  */
 export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: number): EasemobApiError {
 	if (thrown instanceof EasemobApiError) return thrown;
-	const outer = asFailure(thrown);
-	const cause = outer.cause ?? thrown;
-	if (isEasemobTokenError(cause)) {
+	const tokenError = tokenErrorIn(thrown);
+	if (tokenError !== undefined) {
 		return new EasemobApiError(node, {
-			message: cause.message,
+			message: tokenError.message,
 			hint: 'n8n could not get an app token with this credential. Open the credential and use its Test button.',
 			itemIndex,
-			transient: cause.transient,
+			transient: tokenError.transient,
 		});
 	}
-	const failure = asFailure(cause);
+	const failure = httpFailureIn(thrown);
 	const response = failure.response;
 	if (response?.status === undefined) {
-		const code = failure.code ?? outer.code;
+		const code = failure.code;
 		if (code === undefined) {
 			return new EasemobApiError(node, {
-				message: `The request to Easemob failed: ${(cause as Error).message ?? String(cause)}`,
+				message: `The request to Easemob failed: ${failure.message ?? String(thrown)}`,
 				hint: 'This is not an answer from Easemob. If it persists, report it with the message above.',
 				itemIndex,
 				transient: false,
