@@ -7,12 +7,12 @@ const APP_KEY_PART = /^[A-Za-z0-9_-]+$/;
 // Easemob bans accounts that ask for tokens too often.
 const REUSE_FRESH_TOKEN_MS = 10_000;
 
-/** Thrown when the app token cannot be had; `transient` says whether trying again may help. */
 // n8n 1.x wraps what preAuthentication throws in a NodeApiError that keeps the message but drops
 // the error itself, so the node finds a token error again by its message.
 const recentTokenErrors = new Map<string, EasemobTokenError>();
 const KEPT_TOKEN_ERRORS = 100;
 
+/** Thrown when the app token cannot be had; `transient` says whether trying again may help. */
 export class EasemobTokenError extends Error {
 	constructor(
 		message: string,
