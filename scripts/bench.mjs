@@ -19,6 +19,7 @@ import {
 	n8nWithPackage,
 	nodeOutput,
 	provision,
+	sandboxCredential,
 	seconds,
 	startSandbox,
 } from './n8n/index.mjs';
@@ -131,20 +132,7 @@ const results = [];
 try {
 	// One credential per workload, imported without a token, so that each run of the Easemob node
 	// must fetch its own: "exactly one token request" is then that run's own count.
-	await instance.importCredentials(
-		workloads.map((workload) => ({
-			...credentialRef(workload),
-			type: 'easemobApi',
-			data: {
-				host: sandbox.url,
-				orgName: sandbox.orgName,
-				appName: sandbox.appName,
-				clientId: sandbox.clientId,
-				clientSecret: sandbox.clientSecret,
-				ttlMode: 'console',
-			},
-		})),
-	);
+	await instance.importCredentials(workloads.map((workload) => sandboxCredential(sandbox, credentialRef(workload))));
 	await instance.importWorkflows(
 		workloads.flatMap((workload) => CONTENDERS.map((contender) => workflow(workload, contender, sandbox.url))),
 	);
