@@ -2,7 +2,7 @@ import type { ICredentialsDecrypted, IDataObject, IExecuteFunctions, IHttpReques
 import { NodeOperationError } from 'n8n-workflow';
 
 import { retryLimitReached, toEasemobApiError } from './easemobError';
-import type { PacingLimits } from './pacing';
+import type { AppPacing, PacingLimits } from './pacing';
 import { pacingFor, sleepUnlessStopped } from './pacing';
 
 export interface EasemobRequest {
@@ -93,12 +93,18 @@ export class EasemobClient {
 
 	private readonly queue: Array<() => void> = [];
 
+	/** The pace of the app the credential names, shared with other executions using that app. */
+	private readonly pacing: AppPacing;
+
 	constructor(
 		private readonly context: IExecuteFunctions,
 		private readonly credentials: ICredentialsDecrypted,
 		private readonly policy: RequestPolicy,
 		private readonly stopped: () => boolean,
-	) {}
+	) {
+		const { host, orgName, appName } = credentials.data ?? {};
+		this.pacing = pacingFor(JSON.stringify([host, orgName, appName]));
+	}
 
 	/**
 	 * Resolves once fewer than `most` requests are being sent that their user's window already
@@ -139,12 +145,10 @@ export class EasemobClient {
 				});
 			}
 		}
-		const { host, orgName, appName } = this.credentials.data ?? {};
-		const pacing = pacingFor(JSON.stringify([host, orgName, appName]));
 		let waitedMs = 0;
 		let retryWaitMs = 0;
 		for (let attempt = 1; ; attempt++) {
-			const grant = await pacing.acquire(request.rateLimitedUser, this.policy, this.stopped, this.userWaits);
+			const grant = await this.pacing.acquire(request.rateLimitedUser, this.policy, this.stopped, this.userWaits);
 			if (grant === undefined) return undefined;
 			waitedMs += grant.waitedMs;
 			const outcome = await this.whenFree(async () => await easemobApiRequest(this.context, request, this.policy.timeoutMs, this.credentials)).then(
