@@ -340,13 +340,16 @@ describe('Conversation → Delete for One User: Easemob errors', () => {
 });
 
 describe('Conversation → Delete for One User: continue on fail', () => {
+	/** Easemob's answers when the user `ghost` does not exist and every other user does. */
+	const ghostIsUnknown = (path: string): [number, unknown] => {
+		const username = decodeURIComponent(path.split('/')[4]);
+		if (username === 'ghost') return [404, errorBody('service_resource_not_found', 'Service resource not found')];
+		return [200, deleteOkBody(username)];
+	};
+
 	test('every failed item becomes an error item paired with its input; the others go on, in order', async () => {
 		tokenEndpoint();
-		const del = deleteEndpoint((path) => {
-			const username = decodeURIComponent(path.split('/')[4]);
-			if (username === 'ghost') return [404, errorBody('service_resource_not_found', 'Service resource not found')];
-			return [200, deleteOkBody(username)];
-		}, 3);
+		const del = deleteEndpoint(ghostIsUnknown, 3);
 
 		const output = await runNode({
 			store: freshStore(),
@@ -384,11 +387,7 @@ describe('Conversation → Delete for One User: continue on fail', () => {
 
 	test('with "Continue (using error output)" a failed item holds only `error`, which is what n8n routes by', async () => {
 		tokenEndpoint();
-		deleteEndpoint((path) => {
-			const username = decodeURIComponent(path.split('/')[4]);
-			if (username === 'ghost') return [404, errorBody('service_resource_not_found', 'Service resource not found')];
-			return [200, deleteOkBody(username)];
-		}, 2);
+		deleteEndpoint(ghostIsUnknown, 2);
 
 		const output = await runNode({
 			store: freshStore(),
