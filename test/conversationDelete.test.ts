@@ -3,6 +3,7 @@ import type { INodeParameters } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { appPath, deleteEndpoint, deleteOkBody, errorBody, freshStore, tokenEndpoint } from './helpers/easemob';
+import { FIXES } from './helpers/messages';
 import { runNode } from './helpers/n8n';
 
 const fromItems: INodeParameters = {
@@ -169,22 +170,25 @@ describe('Conversation → Delete for One User: the request', () => {
 	});
 });
 
+const USERNAME_EMPTY = 'Username is empty: set it to the user ID of the user whose conversation is to be deleted';
+const CHANNEL_EMPTY = "Channel is empty: set it to the other user's ID (Conversation Type chat) or the group ID (groupchat)";
+
 describe('Conversation → Delete for One User: input checked before any request', () => {
 	test.each([
-		[{ username: '' }, 'Username is empty'],
-		[{ username: '   ' }, 'Username is empty'],
-		[{ username: undefined }, 'Username is empty'],
-		[{ username: null }, 'Username is empty'],
-		[{ username: '.' }, 'Username "." is not a valid user ID'],
-		[{ username: '..' }, 'Username ".." is not a valid user ID'],
-		[{ username: { id: 'u1' } }, 'Username must be text, not object'],
-		[{ username: ['u1'] }, 'Username must be text, not a list'],
-		[{ channel: '' }, 'Channel is empty'],
-		[{ channel: '\t' }, 'Channel is empty'],
-		[{ channel: true }, 'Channel must be text, not boolean'],
-		[{ type: 'chatroom' }, 'Conversation Type must be "chat" or "groupchat", not "chatroom"'],
-		[{ type: 'Chat' }, 'Conversation Type must be "chat" or "groupchat", not "Chat"'],
-		[{ type: '' }, 'Conversation Type must be "chat" or "groupchat", not ""'],
+		[{ username: '' }, USERNAME_EMPTY],
+		[{ username: '   ' }, USERNAME_EMPTY],
+		[{ username: undefined }, USERNAME_EMPTY],
+		[{ username: null }, USERNAME_EMPTY],
+		[{ username: '.' }, 'Username "." is not a valid user ID: set it to the user ID of the user whose conversation is to be deleted'],
+		[{ username: '..' }, 'Username ".." is not a valid user ID: set it to the user ID of the user whose conversation is to be deleted'],
+		[{ username: { id: 'u1' } }, 'Username must be text (a user ID), not object'],
+		[{ username: ['u1'] }, 'Username must be text (a user ID), not a list'],
+		[{ channel: '' }, CHANNEL_EMPTY],
+		[{ channel: '\t' }, CHANNEL_EMPTY],
+		[{ channel: true }, 'Channel must be text (a user or group ID), not boolean'],
+		[{ type: 'chatroom' }, 'Conversation Type must be "chat" (one-to-one) or "groupchat" (group), not "chatroom"'],
+		[{ type: 'Chat' }, 'Conversation Type must be "chat" (one-to-one) or "groupchat" (group), not "Chat"'],
+		[{ type: '' }, 'Conversation Type must be "chat" (one-to-one) or "groupchat" (group), not ""'],
 		[{ deleteRoam: 'true' }, 'Delete Roaming Messages must be true or false, not "true"'],
 		[{ deleteRoam: 1 }, 'Delete Roaming Messages must be true or false, not 1'],
 		[{ deleteRoam: null }, 'Delete Roaming Messages must be true or false, not null'],
@@ -217,7 +221,7 @@ describe('Conversation → Delete for One User: input checked before any request
 			items: [...Array.from({ length: 30 }, (_, i) => valid(i)), { ...valid(30), channel: '' }, ...Array.from({ length: 14 }, (_, i) => valid(31 + i))],
 		}).catch((e: unknown) => e);
 
-		expect((error as NodeOperationError).message).toBe('Channel is empty');
+		expect((error as NodeOperationError).message).toBe(CHANNEL_EMPTY);
 		expect((error as NodeOperationError).context.itemIndex).toBe(30);
 		// Items are checked while earlier ones are sent, so some of the first 30 may have gone.
 		const sentUsers = del.seen.map((r) => Number(r.path.split('/')[4].slice(1)));
@@ -251,15 +255,31 @@ describe('Conversation → Delete for One User: Easemob errors', () => {
 	}
 
 	test.each([
-		['invalid_request_body', 'Request body is invalid. Please check body is correct.'],
-		['illegal_argument', 'field channel cannot be null or empty'],
-		['illegal_argument', 'field type cannot be null or empty'],
-		['illegal_argument', 'field delete_roam cannot be null'],
-	])('400 %s "%s"', async (type, description) => {
+		[
+			'invalid_request_body',
+			'Request body is invalid. Please check body is correct.',
+			'Easemob answered 400 invalid_request_body: Request body is invalid. Please check body is correct. Easemob could not read the request: Channel must be text, Conversation Type "chat" or "groupchat", Delete Roaming Messages true or false',
+		],
+		[
+			'illegal_argument',
+			'field channel cannot be null or empty',
+			'Easemob answered 400 illegal_argument: field channel cannot be null or empty. Correct the field Easemob names',
+		],
+		[
+			'illegal_argument',
+			'field type cannot be null or empty',
+			'Easemob answered 400 illegal_argument: field type cannot be null or empty. Correct the field Easemob names',
+		],
+		[
+			'illegal_argument',
+			'field delete_roam cannot be null',
+			'Easemob answered 400 illegal_argument: field delete_roam cannot be null. Correct the field Easemob names',
+		],
+	])('400 %s "%s"', async (type, description, message) => {
 		const error = await failureFor(400, errorBody(type, description));
 
 		expect(error).toBeInstanceOf(NodeApiError);
-		expect(error.message).toBe(`Easemob answered 400 ${type}: ${description}`);
+		expect(error.message).toBe(message);
 		expect(error.httpCode).toBe('400');
 		expect(error.statusCode).toBe(400);
 		expect(error.easemobError).toBe(type);
@@ -269,18 +289,18 @@ describe('Conversation → Delete for One User: Easemob errors', () => {
 	});
 
 	test.each([
-		[401, 'unauthorized', 'Unable to authenticate due to expired access token', /app is enabled/, false],
-		[403, 'forbidden_op', 'forbidden operation', /feature is enabled/, false],
-		[404, 'service_resource_not_found', 'Service resource not found', /no such user/, false],
-		[429, 'reach_limit', 'This request has reached api limit', /rate limit/, true],
-		[429, 'resource_limited', 'You have exceeded the limit of the Free edition', /retrying will not help/, false],
-		[500, 'server_error', 'internal error', /problem on its side/, true],
-		[503, 'service_unavailable', 'too many requests', /problem on its side/, true],
-	])('%i %s', async (status, type, description, hint, transient) => {
+		[401, 'unauthorized', 'Unable to authenticate due to expired access token', FIXES.unauthorized, /app is enabled/, false],
+		[403, 'forbidden_op', 'forbidden operation', 'Easemob does not allow this for the app: enable the feature for it in the Easemob console', /feature is enabled/, false],
+		[404, 'service_resource_not_found', 'Service resource not found', FIXES.unknownUser, /no such user/, false],
+		[429, 'reach_limit', 'This request has reached api limit', FIXES.rateLimit, /rate limit/, true],
+		[429, 'resource_limited', 'You have exceeded the limit of the Free edition', "The app's Easemob plan quota for this is used up: retrying will not help until the plan allows more", /retrying will not help/, false],
+		[500, 'server_error', 'internal error', "A problem on Easemob's side: try again later", /problem on its side/, true],
+		[503, 'service_unavailable', 'too many requests', "A problem on Easemob's side: try again later", /problem on its side/, true],
+	])('%i %s: the message adds what to change', async (status, type, description, fix, hint, transient) => {
 		if (status === 401) tokenEndpoint('YWMtSecondToken');
 		const error = await failureFor(status, errorBody(type, description));
 
-		expect(error.message).toBe(`Easemob answered ${status} ${type}: ${description}`);
+		expect(error.message).toBe(`Easemob answered ${status} ${type}: ${description}. ${fix}`);
 		expect(error.httpCode).toBe(String(status));
 		expect(error.easemobError).toBe(type);
 		expect(error.description).toMatch(hint);
@@ -290,7 +310,7 @@ describe('Conversation → Delete for One User: Easemob errors', () => {
 	test('a 5xx without an Easemob body still says what happened', async () => {
 		const error = await failureFor(502, '<html>Bad Gateway</html>', { 'Content-Type': 'text/html' });
 
-		expect(error.message).toBe('Easemob answered 502');
+		expect(error.message).toBe("Easemob answered 502. A problem on Easemob's side: try again later");
 		expect(error.description).toMatch(/problem on its side/);
 		expect(error.transient).toBe(true);
 	});
@@ -309,19 +329,19 @@ describe('Conversation → Delete for One User: Easemob errors', () => {
 		const error = await failureFor(200, { ...deleteOkBody('u1'), data: { result: 'failed' } });
 
 		expect(error).toBeInstanceOf(NodeApiError);
-		expect(error.message).toBe('Easemob did not confirm success (data.result is "failed", not "ok")');
+		expect(error.message).toBe('Easemob did not confirm success (data.result is "failed", not "ok"). ' + FIXES.unconfirmed);
 	});
 
 	test('a 200 without data is not a success', async () => {
 		const error = await failureFor(200, { entities: [] });
 
-		expect(error.message).toBe('Easemob did not confirm success (data.result is null, not "ok")');
+		expect(error.message).toBe('Easemob did not confirm success (data.result is null, not "ok"). ' + FIXES.unconfirmed);
 	});
 
 	test('a 200 whose body is not JSON is not a success', async () => {
 		const error = await failureFor(200, '{"data": {"result": "o', { 'Content-Type': 'application/json' });
 
-		expect(error.message).toBe('Easemob answered with a body that is not JSON, so success cannot be confirmed');
+		expect(error.message).toBe('Easemob answered with a body that is not JSON, so success cannot be confirmed. ' + FIXES.unconfirmed);
 	});
 
 	test('a connection that fails before any answer names the network error', async () => {
@@ -373,14 +393,14 @@ describe('Conversation → Delete for One User: continue on fail', () => {
 		expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3, 4].map((item) => ({ item })));
 		expect(output[0].json).toEqual({ deleted: true, username: 'u1', channel: 'u2', type: 'chat', deleteRoam: false });
 		expect(output[1].json).toEqual({
-			error: 'Easemob answered 404 service_resource_not_found: Service resource not found',
+			error: `Easemob answered 404 service_resource_not_found: Service resource not found. ${FIXES.unknownUser}`,
 			description: expect.stringMatching(/no such user/),
 			statusCode: 404,
 			easemobError: 'service_resource_not_found',
 		});
-		expect(output[2].json).toEqual({ error: 'Channel is empty', description: expect.stringMatching(/Item 2/) });
+		expect(output[2].json).toEqual({ error: CHANNEL_EMPTY, description: expect.stringMatching(/Item 2/) });
 		expect(output[3].json).toEqual({ deleted: true, username: 'u4', channel: 'g1', type: 'groupchat', deleteRoam: true });
-		expect(output[4].json.error).toBe('Conversation Type must be "chat" or "groupchat", not "chatroom"');
+		expect(output[4].json.error).toBe('Conversation Type must be "chat" (one-to-one) or "groupchat" (group), not "chatroom"');
 		// n8n would replace the JSON of an item that carries an error object with the message alone.
 		expect(output.every((item) => item.error === undefined)).toBe(true);
 	});
@@ -404,8 +424,8 @@ describe('Conversation → Delete for One User: continue on fail', () => {
 		expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2].map((item) => ({ item })));
 		expect(output.map((item) => item.json)).toEqual([
 			{ deleted: true, username: 'u1', channel: 'u2', type: 'chat', deleteRoam: false },
-			{ error: 'Easemob answered 404 service_resource_not_found: Service resource not found' },
-			{ error: 'Channel is empty' },
+			{ error: `Easemob answered 404 service_resource_not_found: Service resource not found. ${FIXES.unknownUser}` },
+			{ error: CHANNEL_EMPTY },
 		]);
 		expect(output.every((item) => item.error === undefined)).toBe(true);
 	});

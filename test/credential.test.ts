@@ -3,6 +3,7 @@ import type { INodeParameters } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import { appName, appPath, deleteEndpoint, deleteOkBody, errorBody, freshStore, HOST, tokenEndpoint } from './helpers/easemob';
+import { FIXES } from './helpers/messages';
 import { CredentialStore, runCredentialTest, runNode } from './helpers/n8n';
 import { startSandbox } from './sandbox/server';
 
@@ -131,7 +132,7 @@ describe('EasemobApi credential: the app token', () => {
 
 		const error = await failure(runNode({ store: freshStore({ appToken: 'YWMtRevoked' }), parameters: params }));
 
-		expect(error.message).toBe('Easemob answered 401 unauthorized: Unable to authenticate due to expired access token');
+		expect(error.message).toBe(`Easemob answered 401 unauthorized: Unable to authenticate due to expired access token. ${FIXES.unauthorized}`);
 		expect(token.seen).toHaveLength(1);
 		expect(del.seen).toHaveLength(2);
 	});

@@ -5,6 +5,7 @@
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
+import { FIXES } from './helpers/messages';
 import { CredentialStore, runNode } from './helpers/n8n';
 import type { Fault, Sandbox } from './sandbox/server';
 import { startSandbox } from './sandbox/server';
@@ -83,7 +84,9 @@ describe('transient faults are retried', () => {
 
 		const { output, seconds } = await runAll({ maxAttempts: 3 });
 
-		expect(output[0].error).toMatch(/^Easemob answered 503 .*\(tried 3 times over [\d.]+ s; Max Attempts \(3\) was reached\)$/);
+		expect(output[0].error).toMatch(
+			/^Easemob answered 503[^.]*\. A problem on Easemob's side: try again later\. Stopped after 3 attempts over [\d.]+ s because Max Attempts \(3\) was reached; to keep trying for longer, raise Max Attempts or Max Retry Wait in the node's Options$/,
+		);
 		expect(output[0].statusCode).toBe(503);
 		expect(deletesOf('u1')).toHaveLength(3);
 		expect(output.slice(1).map((json) => json.deleted)).toEqual([true, true]);
@@ -95,9 +98,9 @@ describe('transient faults are retried', () => {
 
 		for (const json of output) {
 			expect(json.error).toBe(
-				"Could not reach the Easemob host http://127.0.0.1:1 to get an app token: the connection was refused. Check the credential's Host and that n8n can reach it. (tried 2 times over " +
+				"Could not reach the Easemob host http://127.0.0.1:1 to get an app token: the connection was refused. Check the credential's Host and that n8n can reach it. Stopped after 2 attempts over " +
 					String(json.error).match(/over ([\d.]+) s/)![1] +
-					' s; Max Attempts (2) was reached)',
+					` s because Max Attempts (2) was reached; ${FIXES.keepTrying}`,
 			);
 		}
 		expect(seconds).toBeLessThan(8);
@@ -107,7 +110,7 @@ describe('transient faults are retried', () => {
 describe('permanent faults are not retried', () => {
 	test.each<[string, Fault, RegExp, number | undefined]>([
 		['200 with malformed JSON', { kind: 'malformed-json', username: 'u1' }, /^Easemob answered with a body that is not JSON/, 200],
-		['200 whose data.result is not ok', { kind: 'result-not-ok', username: 'u1' }, /^Easemob did not confirm success \(data\.result is "failed", not "ok"\)$/, 200],
+		['200 whose data.result is not ok', { kind: 'result-not-ok', username: 'u1' }, /^Easemob did not confirm success \(data\.result is "failed", not "ok"\)\. The change may not have been made: try again$/, 200],
 		['429 resource_limited', { kind: 'resource_limited', username: 'u1' }, /^Easemob answered 429 resource_limited: /, 429],
 	])('%s', async (_name, fault, message, statusCode) => {
 		sandbox.configure({ faults: [fault] });
@@ -126,7 +129,7 @@ describe('permanent faults are not retried', () => {
 
 		const { output, seconds } = await runAll({});
 
-		expect(output[0].error).toBe('Easemob answered 401 unauthorized: Unable to authenticate due to expired access token');
+		expect(output[0].error).toBe(`Easemob answered 401 unauthorized: Unable to authenticate due to expired access token. ${FIXES.unauthorized}`);
 		expect(output[0].description).toMatch(/even after n8n fetched a new one/);
 		expect(deletesOf('u1')).toHaveLength(2);
 		expect(sandbox.counters().tokenRequests).toBe(2);

@@ -31,7 +31,8 @@ const anyText = fc.oneof(
 	{ weight: 1, arbitrary: fc.integer() },
 	{ weight: 1, arbitrary: fc.constantFrom(null, true, { id: 1 }, ['u']) },
 );
-const validationError = /^(Username|Channel) (is empty|must be text, not .+|contains an incomplete Unicode character)$|^Username "\.\.?" is not a valid user ID$/;
+const validationError =
+	/^(Username|Channel) (is empty: set it to .+|must be text \(a (user|user or group) ID\), not .+|contains an incomplete Unicode character: give the whole ID, it was probably cut short)$|^Username "\.\.?" is not a valid user ID: set it to .+$/;
 
 test(`${RUNS * ITEMS_PER_RUN} generated usernames and channels: refused before sending, or one encoded path segment`, async () => {
 	await fc.assert(

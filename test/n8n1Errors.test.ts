@@ -4,6 +4,7 @@
 // this in n8n 1.123.81 (`npm run test:e2e:n8n1`); these tests keep the mapping honest in `npm test`.
 import type { INode } from 'n8n-workflow';
 
+import { FIXES } from './helpers/messages';
 import { EasemobTokenError } from '../credentials/easemobAppToken';
 import { toEasemobApiError } from '../nodes/Easemob/transport/easemobError';
 
@@ -24,7 +25,7 @@ test('a status and Easemob body kept only as httpCode and context.data', () => {
 		3,
 	);
 
-	expect(error.message).toBe('Easemob answered 404 service_resource_not_found: Service resource not found');
+	expect(error.message).toBe(`Easemob answered 404 service_resource_not_found: Service resource not found. ${FIXES.unknownUser}`);
 	expect(error).toMatchObject({ statusCode: 404, easemobError: 'service_resource_not_found', transient: false });
 	expect(error.context.itemIndex).toBe(3);
 });
@@ -32,13 +33,13 @@ test('a status and Easemob body kept only as httpCode and context.data', () => {
 test('a 503 without a body is transient', () => {
 	const error = toEasemobApiError(node, wrappedByN8n1('The service was not able to process your request', { httpCode: '503' }), 0);
 
-	expect(error).toMatchObject({ statusCode: 503, transient: true, message: 'Easemob answered 503' });
+	expect(error).toMatchObject({ statusCode: 503, transient: true, message: "Easemob answered 503. A problem on Easemob's side: try again later" });
 });
 
 test('a network code kept as httpCode', () => {
 	const error = toEasemobApiError(node, wrappedByN8n1('The connection to the server was closed unexpectedly', { httpCode: 'ECONNRESET' }), 0);
 
-	expect(error).toMatchObject({ transient: true, message: 'Could not reach Easemob: the connection was closed before an answer came' });
+	expect(error).toMatchObject({ transient: true, message: `Could not reach Easemob: the connection was closed before an answer came. ${FIXES.retryOnNetwork}` });
 });
 
 test('a token error kept only by its message', () => {

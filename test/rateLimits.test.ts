@@ -6,6 +6,7 @@ import nock from 'nock';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { appPath, deleteOkBody, errorBody, freshStore, HOST } from './helpers/easemob';
+import { FIXES } from './helpers/messages';
 import type { CredentialStore } from './helpers/n8n';
 import { runNode } from './helpers/n8n';
 import { backoffMs } from '../nodes/Easemob/transport';
@@ -249,18 +250,18 @@ describe('retries', () => {
 	});
 
 	test.each([
-		[429, 'resource_limited', 'You have exceeded the limit of the Free edition'],
-		[400, 'illegal_argument', 'field channel cannot be null or empty'],
-		[401, 'unauthorized', 'Unable to authenticate due to expired access token'],
-		[403, 'forbidden_op', 'forbidden'],
-		[404, 'service_resource_not_found', 'Service resource not found'],
-	])('%i %s is not retried', async (status, type, description) => {
+		[429, 'resource_limited', 'You have exceeded the limit of the Free edition', "The app's Easemob plan quota for this is used up: retrying will not help until the plan allows more"],
+		[400, 'illegal_argument', 'field channel cannot be null or empty', 'Correct the field Easemob names'],
+		[401, 'unauthorized', 'Unable to authenticate due to expired access token', FIXES.unauthorized],
+		[403, 'forbidden_op', 'forbidden', 'Easemob does not allow this for the app: enable the feature for it in the Easemob console'],
+		[404, 'service_resource_not_found', 'Service resource not found', FIXES.unknownUser],
+	])('%i %s is not retried', async (status, type, description, fix) => {
 		const api = easemob(() => [status, errorBody(type, description)]);
 		if (status === 401) nock(HOST).post(`${appPath()}/token`).reply(200, { access_token: 'YWMtT2' });
 
 		const { error } = await run(items(1, () => 'u1'), {});
 
-		expect(error!.message).toBe(`Easemob answered ${status} ${type}: ${description}`);
+		expect(error!.message).toBe(`Easemob answered ${status} ${type}: ${description}. ${fix}`);
 		// A 401 is sent again once by n8n itself, with a new token.
 		expect(api.sent).toHaveLength(status === 401 ? 2 : 1);
 	});
@@ -272,7 +273,7 @@ describe('retries', () => {
 
 		expect(api.sent).toHaveLength(3);
 		expect(error!.message).toMatch(
-			/^Easemob answered 503 service_unavailable: busy \(tried 3 times over \d+(\.\d)? s; Max Attempts \(3\) was reached\)$/,
+			/^Easemob answered 503 service_unavailable: busy\. A problem on Easemob's side: try again later\. Stopped after 3 attempts over \d+(\.\d)? s because Max Attempts \(3\) was reached; to keep trying for longer, raise Max Attempts or Max Retry Wait in the node's Options$/,
 		);
 		expect((error as Error & { description: string }).description).toMatch(/raise Max Attempts or Max Retry Wait/);
 	});
@@ -284,7 +285,7 @@ describe('retries', () => {
 
 		expect(api.sent).toHaveLength(1);
 		expect(endedAt - startedAt).toBeLessThan(1000);
-		expect(error!.message).toMatch(/\(tried 1 time over 0 s; waiting again would pass Max Retry Wait \(60 s\)\)$/);
+		expect(error!.message).toMatch(/\. Stopped after 1 attempt over 0 s because waiting again would pass Max Retry Wait \(60 s\); to keep trying/);
 	});
 
 	test('the total retry wait is bounded: backoffs stop before passing Max Retry Wait', async () => {
@@ -304,7 +305,7 @@ describe('retries', () => {
 
 		const { error, startedAt, endedAt } = await run(items(8, () => 'dave'), { userRateLimit: 2, userRateWindow: 60 });
 
-		expect(error!.message).toBe('Easemob answered 404 service_resource_not_found: Service resource not found');
+		expect(error!.message).toBe(`Easemob answered 404 service_resource_not_found: Service resource not found. ${FIXES.unknownUser}`);
 		// c1 may or may not have been sent before c0's answer came; none waiting for the window was.
 		expect(api.sent.length).toBeLessThanOrEqual(2);
 		expect(endedAt - startedAt).toBeLessThan(1500);

@@ -71,6 +71,39 @@ function hintForStatus(status: number): string {
 	return 'Check the fields against the Easemob REST API documentation.';
 }
 
+const CREDENTIAL_AT_FAULT = 'The credential needs fixing, not the fields';
+
+// What to change, short enough for the message itself: an AI agent hands its model the message
+// only, and "Continue (using error output)" keeps nothing else, so the fix cannot live in the
+// description alone.
+const FIXES: Record<string, string> = {
+	invalid_request_body:
+		'Easemob could not read the request: Channel must be text, Conversation Type "chat" or "groupchat", Delete Roaming Messages true or false',
+	illegal_argument: 'Correct the field Easemob names',
+	unauthorized: `${CREDENTIAL_AT_FAULT}: check that the app is enabled and that Host is the app's cluster`,
+	auth_bad_access_token: `${CREDENTIAL_AT_FAULT}: check that Host is the app's cluster`,
+	service_resource_not_found: 'This app has no such user: check the Username (a user ID, not a nickname)',
+	organization_application_not_found: `${CREDENTIAL_AT_FAULT}: check its Org Name, App Name and Host`,
+	reach_limit:
+		'Easemob\'s rate limit was hit (5 calls per minute per user, 100 per second per app): try this user again in a minute',
+	resource_limited: 'The app\'s Easemob plan quota for this is used up: retrying will not help until the plan allows more',
+};
+
+function fixForStatus(status: number): string {
+	if (status === 401) return FIXES.unauthorized;
+	if (status === 403) return 'Easemob does not allow this for the app: enable the feature for it in the Easemob console';
+	if (status === 404) return FIXES.service_resource_not_found;
+	if (status === 429) return FIXES.reach_limit;
+	if (status >= 500) return 'A problem on Easemob\'s side: try again later';
+	if (status >= 300 && status < 400) return `${CREDENTIAL_AT_FAULT}: Host must be the app's REST host, usually with https://`;
+	return 'Check the fields against the Easemob REST API documentation';
+}
+
+/** Two sentences as one message, without a doubled full stop. */
+function then(first: string, second: string): string {
+	return `${first.replace(/\.$/, '')}. ${second}`;
+}
+
 const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
 interface HttpFailure {
@@ -141,14 +174,19 @@ export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: numbe
 		const code = failure.code;
 		if (code === undefined) {
 			return new EasemobApiError(node, {
-				message: `The request to Easemob failed: ${failure.message ?? String(thrown)}`,
+				message: then(`The request to Easemob failed: ${failure.message ?? String(thrown)}`, 'Try again; report it if it persists'),
 				hint: 'This is not an answer from Easemob. If it persists, report it with the message above.',
 				itemIndex,
 				transient: false,
 			});
 		}
 		return new EasemobApiError(node, {
-			message: `Could not reach Easemob: ${networkFailureInWords(code)}`,
+			message: then(
+				`Could not reach Easemob: ${networkFailureInWords(code)}`,
+				code === 'ENOTFOUND'
+					? `${CREDENTIAL_AT_FAULT}: check the spelling of its Host`
+					: 'Check the credential\'s Host and that n8n can reach it; a later try may work',
+			),
 			hint:
 				code === 'ENOTFOUND'
 					? `The credential's Host does not resolve (${code}). Check its spelling against the Easemob console.`
@@ -162,7 +200,10 @@ export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: numbe
 	const easemobError = typeof body?.error === 'string' ? body.error : undefined;
 	const text = typeof body?.error_description === 'string' ? body.error_description : undefined;
 	return new EasemobApiError(node, {
-		message: `Easemob answered ${status}${easemobError ? ` ${easemobError}` : ''}${text ? `: ${text}` : ''}`,
+		message: then(
+			`Easemob answered ${status}${easemobError ? ` ${easemobError}` : ''}${text ? `: ${text}` : ''}`,
+			(easemobError && FIXES[easemobError]) ?? fixForStatus(status),
+		),
 		hint: (easemobError && HINTS[easemobError]) ?? hintForStatus(status),
 		itemIndex,
 		statusCode: status,
@@ -183,13 +224,16 @@ export function retryLimitReached(
 	},
 ): EasemobApiError {
 	const seconds = (ms: number) => Math.round(ms / 100) / 10;
-	const tried = `tried ${how.attempts} time${how.attempts === 1 ? '' : 's'} over ${seconds(how.waitedMs)} s`;
+	const stopped = `Stopped after ${how.attempts} attempt${how.attempts === 1 ? '' : 's'} over ${seconds(how.waitedMs)} s`;
 	const limit =
 		how.limit === 'attempts'
 			? `Max Attempts (${how.policy.maxAttempts}) was reached`
 			: `waiting again would pass Max Retry Wait (${seconds(how.policy.maxRetryWaitMs)} s)`;
 	return new EasemobApiError(last.node, {
-		message: `${last.message} (${tried}; ${limit})`,
+		message: then(
+			last.message,
+			`${stopped} because ${limit}; to keep trying for longer, raise Max Attempts or Max Retry Wait in the node's Options`,
+		),
 		hint: `${last.description ?? ''} To keep trying for longer, raise Max Attempts or Max Retry Wait in the node's Options.`.trim(),
 		itemIndex: last.context.itemIndex as number,
 		statusCode: last.statusCode,
@@ -202,10 +246,12 @@ export function retryLimitReached(
 export function unconfirmedSuccess(node: INode, body: unknown, itemIndex: number): EasemobApiError {
 	const result = typeof body === 'object' && body !== null ? (body as { data?: { result?: unknown } }).data?.result : undefined;
 	return new EasemobApiError(node, {
-		message:
+		message: then(
 			typeof body === 'object' && body !== null
 				? `Easemob did not confirm success (data.result is ${JSON.stringify(result ?? null)}, not "ok")`
 				: 'Easemob answered with a body that is not JSON, so success cannot be confirmed',
+			'The change may not have been made: try again',
+		),
 		hint: 'The change may not have been made. Run the item again; if this persists, contact Easemob support.',
 		itemIndex,
 		statusCode: 200,

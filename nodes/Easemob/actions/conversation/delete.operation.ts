@@ -30,7 +30,8 @@ const properties: INodeProperties[] = [
 			{ name: 'Group Chat', value: 'groupchat', description: 'A group conversation' },
 		],
 		default: 'chat',
-		description: 'Whether the conversation is with one other user or a group',
+		description:
+			'Whether the conversation is with one other user or a group. In an AI tool, to let the model choose, switch to an expression: {{ $fromAI("Conversation_Type", "chat for a one-to-one conversation, groupchat for a group", "string") }}.',
 	},
 	{
 		displayName: 'Channel',
@@ -74,44 +75,71 @@ export const description = updateDisplayOptions(
 	properties,
 );
 
+/** What each ID field holds, for messages that say what to put there. */
+const ID_FIELDS = {
+	username: { label: 'Username', holds: 'the user ID of the user whose conversation is to be deleted', kind: 'a user ID' },
+	channel: {
+		label: 'Channel',
+		holds: 'the other user\'s ID (Conversation Type chat) or the group ID (groupchat)',
+		kind: 'a user or group ID',
+	},
+};
+
 /** A user or conversation ID: text, or a number from an expression, that is not blank. */
-function idParameter(context: IExecuteFunctions, name: string, label: string, itemIndex: number): string {
+function idParameter(context: IExecuteFunctions, name: keyof typeof ID_FIELDS, itemIndex: number): string {
+	const { label, holds, kind } = ID_FIELDS[name];
 	const value = context.getNodeParameter(name, itemIndex);
 	if (typeof value === 'number' && Number.isFinite(value)) return String(value);
 	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-		throw new NodeOperationError(context.getNode(), `${label} is empty`, {
+		throw new NodeOperationError(context.getNode(), `${label} is empty: set it to ${holds}`, {
 			itemIndex,
 			description: `Item ${itemIndex} has no ${label}: the field or its expression gave ${JSON.stringify(value) ?? 'undefined'}.`,
 		});
 	}
 	if (typeof value !== 'string') {
-		throw new NodeOperationError(context.getNode(), `${label} must be text, not ${Array.isArray(value) ? 'a list' : typeof value}`, {
-			itemIndex,
-			description: `Item ${itemIndex} gave ${label} the value ${JSON.stringify(value)}.`,
-		});
+		throw new NodeOperationError(
+			context.getNode(),
+			`${label} must be text (${kind}), not ${Array.isArray(value) ? 'a list' : typeof value}`,
+			{
+				itemIndex,
+				description: `Item ${itemIndex} gave ${label} the value ${JSON.stringify(value)}.`,
+			},
+		);
 	}
 	if (LONE_SURROGATE.test(value)) {
-		throw new NodeOperationError(context.getNode(), `${label} contains an incomplete Unicode character`, {
-			itemIndex,
-			description: `Item ${itemIndex} gave ${label} text with half of a surrogate pair, which usually means it was cut at the wrong place.`,
-		});
+		throw new NodeOperationError(
+			context.getNode(),
+			`${label} contains an incomplete Unicode character: give the whole ID, it was probably cut short`,
+			{
+				itemIndex,
+				description: `Item ${itemIndex} gave ${label} text with half of a surrogate pair, which usually means it was cut at the wrong place.`,
+			},
+		);
 	}
 	return value;
 }
 
 export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedCall {
-	const username = idParameter(this, 'username', 'Username', itemIndex);
+	const username = idParameter(this, 'username', itemIndex);
 	// `.` and `..` would be read as path steps, not as a user, by every HTTP client.
 	if (username === '.' || username === '..') {
-		throw new NodeOperationError(this.getNode(), `Username "${username}" is not a valid user ID`, { itemIndex });
+		throw new NodeOperationError(
+			this.getNode(),
+			`Username "${username}" is not a valid user ID: set it to ${ID_FIELDS.username.holds}`,
+			{ itemIndex },
+		);
 	}
-	const channel = idParameter(this, 'channel', 'Channel', itemIndex);
+	const channel = idParameter(this, 'channel', itemIndex);
 	const type = this.getNodeParameter('type', itemIndex);
 	if (typeof type !== 'string' || !CONVERSATION_TYPES.includes(type)) {
 		throw new NodeOperationError(
 			this.getNode(),
-			`Conversation Type must be "chat" or "groupchat", not ${JSON.stringify(type) ?? String(type)}`,
-			{ itemIndex },
+			`Conversation Type must be "chat" (one-to-one) or "groupchat" (group), not ${JSON.stringify(type) ?? String(type)}`,
+			{
+				itemIndex,
+				description:
+					'Use chat when Channel is another user\'s ID and groupchat when it is a group ID. An expression, $fromAI included, must give one of these two words exactly, in lower case.',
+			},
 		);
 	}
 	const deleteRoam = this.getNodeParameter('deleteRoam', itemIndex);
