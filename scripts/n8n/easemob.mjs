@@ -15,7 +15,12 @@ export const NODE_TYPE = 'n8n-nodes-easemob.easemob';
 export const EXAMPLES = {
 	schedule: 'delete-conversations-on-schedule.json',
 	webhook: 'delete-conversation-webhook.json',
+	aiAgent: 'ai-agent-tool.json',
+	mcpServer: 'mcp-server.json',
 };
+
+/** The type n8n gives the node as an AI tool (it derives it from `usableAsTool`). */
+export const TOOL_TYPE = `${NODE_TYPE}Tool`;
 
 /** The node that deletes, in both examples. */
 export const DELETE_NODE = 'Delete conversation';

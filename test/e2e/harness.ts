@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
 	DELETE_NODE,
 	EXAMPLES,
+	N8N_LINE,
 	NODE_TYPE,
 	n8nWithPackage,
 	provision,
@@ -145,4 +146,20 @@ export async function startTokenRecorder(sandbox: Sandbox): Promise<{ url: strin
 		response.end(answer.text);
 	});
 	return { ...(await listen(server)), tokens };
+}
+
+/**
+ * The newest versions of the AI nodes that the n8n line under test has: the examples use 2.x's
+ * (AI Agent 3.1, MCP Server Trigger 2.1); n8n 1.123.81 stops at 3 and 2.
+ */
+export const AI_NODE_VERSIONS: Record<string, number> =
+	N8N_LINE === '1'
+		? { '@n8n/n8n-nodes-langchain.agent': 3, '@n8n/n8n-nodes-langchain.mcpTrigger': 2, '@n8n/n8n-nodes-langchain.lmChatOpenAi': 1.3 }
+		: { '@n8n/n8n-nodes-langchain.agent': 3.1, '@n8n/n8n-nodes-langchain.mcpTrigger': 2.1, '@n8n/n8n-nodes-langchain.lmChatOpenAi': 1.3 };
+
+/** An example workflow with its AI nodes at the versions this n8n line has. */
+export function aiExample(file: string) {
+	const workflow = readExample(file);
+	for (const node of workflow.nodes) node.typeVersion = AI_NODE_VERSIONS[node.type] ?? node.typeVersion;
+	return workflow;
 }
