@@ -278,6 +278,19 @@ describe('retries', () => {
 		expect((error as Error & { description: string }).description).toMatch(/raise Max Attempts or Max Retry Wait/);
 	});
 
+	test('429 reach_limit until Max Attempts: the whole message, down to trying the user again in a minute', async () => {
+		const api = easemob(() => [429, errorBody('reach_limit', 'This request has reached api limit')]);
+
+		const { error } = await run(items(1, () => 'u1'), { maxAttempts: 2 });
+
+		expect(api.sent).toHaveLength(2);
+		// The time waited depends on the backoff's jitter.
+		expect(error!.message.replace(/ over \d+(\.\d)? s /, ' over … s ')).toBe(
+			`Easemob answered 429 reach_limit: This request has reached api limit. ${FIXES.rateLimit}. ` +
+				`Stopped after 2 attempts over … s because Max Attempts (2) was reached; ${FIXES.keepTrying}`,
+		);
+	});
+
 	test('Max Retry Wait ends the retries before a wait that would pass it', async () => {
 		const api = easemob(() => [429, errorBody('reach_limit', 'This request has reached api limit'), { 'Retry-After': '90' }]);
 

@@ -100,7 +100,7 @@ function fixForStatus(status: number): string {
 }
 
 /** Two sentences as one message, without a doubled full stop. */
-function then(first: string, second: string): string {
+function sentences(first: string, second: string): string {
 	return `${first.replace(/\.$/, '')}. ${second}`;
 }
 
@@ -174,14 +174,14 @@ export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: numbe
 		const code = failure.code;
 		if (code === undefined) {
 			return new EasemobApiError(node, {
-				message: then(`The request to Easemob failed: ${failure.message ?? String(thrown)}`, 'Try again; report it if it persists'),
+				message: sentences(`The request to Easemob failed: ${failure.message ?? String(thrown)}`, 'Try again; report it if it persists'),
 				hint: 'This is not an answer from Easemob. If it persists, report it with the message above.',
 				itemIndex,
 				transient: false,
 			});
 		}
 		return new EasemobApiError(node, {
-			message: then(
+			message: sentences(
 				`Could not reach Easemob: ${networkFailureInWords(code)}`,
 				code === 'ENOTFOUND'
 					? `${CREDENTIAL_AT_FAULT}: check the spelling of its Host`
@@ -200,7 +200,7 @@ export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: numbe
 	const easemobError = typeof body?.error === 'string' ? body.error : undefined;
 	const text = typeof body?.error_description === 'string' ? body.error_description : undefined;
 	return new EasemobApiError(node, {
-		message: then(
+		message: sentences(
 			`Easemob answered ${status}${easemobError ? ` ${easemobError}` : ''}${text ? `: ${text}` : ''}`,
 			(easemobError && FIXES[easemobError]) ?? fixForStatus(status),
 		),
@@ -230,7 +230,7 @@ export function retryLimitReached(
 			? `Max Attempts (${how.policy.maxAttempts}) was reached`
 			: `waiting again would pass Max Retry Wait (${seconds(how.policy.maxRetryWaitMs)} s)`;
 	return new EasemobApiError(last.node, {
-		message: then(
+		message: sentences(
 			last.message,
 			`${stopped} because ${limit}; to keep trying for longer, raise Max Attempts or Max Retry Wait in the node's Options`,
 		),
@@ -246,7 +246,7 @@ export function retryLimitReached(
 export function unconfirmedSuccess(node: INode, body: unknown, itemIndex: number): EasemobApiError {
 	const result = typeof body === 'object' && body !== null ? (body as { data?: { result?: unknown } }).data?.result : undefined;
 	return new EasemobApiError(node, {
-		message: then(
+		message: sentences(
 			typeof body === 'object' && body !== null
 				? `Easemob did not confirm success (data.result is ${JSON.stringify(result ?? null)}, not "ok")`
 				: 'Easemob answered with a body that is not JSON, so success cannot be confirmed',

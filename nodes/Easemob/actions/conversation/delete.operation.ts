@@ -31,7 +31,7 @@ const properties: INodeProperties[] = [
 		],
 		default: 'chat',
 		description:
-			'Whether the conversation is with one other user or a group. In an AI tool, to let the model choose, switch to an expression: {{ $fromAI("Conversation_Type", "chat for a one-to-one conversation, groupchat for a group", "string") }}.',
+			'Whether the conversation is with one other user or a group. In an AI tool, to let the model choose, switch to an expression: {{ $fromAI(\'type\', \'Conversation type: chat for a one-to-one conversation, groupchat for a group conversation\', \'string\') }}.',
 	},
 	{
 		displayName: 'Channel',
