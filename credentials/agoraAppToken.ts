@@ -92,10 +92,25 @@ export function agoraFields(credentials: ICredentialDataDecryptedObject) {
 	return { appId, appCertificate, lifetimeSeconds: lifetime(credentials) };
 }
 
-/** A new Chat app token for the credential, signed here: Agora has no endpoint that hands one out. */
+// A token signed this recently cannot have expired (lifetimes start at 60 s), so when it is
+// refused, its App ID, certificate or host is wrong and a newly signed one would be refused too.
+// n8n may also hand the credential a token it has just been given back as the refused one.
+const RESIGN_AFTER_MS = 10_000;
+
+const recentlySigned = new Map<string, { token: string; signedAt: number }>();
+
+/**
+ * A Chat app token for the credential, signed here (Agora has no endpoint that hands one out),
+ * or the one signed moments ago with the same fields: each new token is a credential write.
+ */
 export function agoraAppToken(credentials: ICredentialDataDecryptedObject): string {
 	const { appId, appCertificate, lifetimeSeconds } = agoraFields(credentials);
-	return newAgoraAppToken(appId, appCertificate, lifetimeSeconds);
+	const key = JSON.stringify([text(credentials, 'host'), text(credentials, 'orgName'), text(credentials, 'appName'), appId, appCertificate, lifetimeSeconds]);
+	const recent = recentlySigned.get(key);
+	if (recent !== undefined && Date.now() - recent.signedAt < RESIGN_AFTER_MS) return recent.token;
+	const token = newAgoraAppToken(appId, appCertificate, lifetimeSeconds);
+	recentlySigned.set(key, { token, signedAt: Date.now() });
+	return token;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { INodeParameters } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import { EasemobApi } from '../credentials/EasemobApi.credentials';
+import { newAgoraAppToken } from '../credentials/agoraToken';
 import { agoraStore, APP_CERTIFICATE, tokenIn, verdictFor } from './helpers/agora';
 import { appPath, deleteEndpoint, deleteOkBody, errorBody, HOST } from './helpers/easemob';
 import { CredentialStore, credentialTestVerdict, runNode } from './helpers/n8n';
@@ -166,6 +167,29 @@ describe('Agora Chat credential: one token, reused until refused', () => {
 		expect(output[0].json.deleted).toBe(true);
 	});
 
+	test('requests refused at the same time share one new token', async () => {
+		tokenEndpointNeverCalled();
+		const stale = 'Bearer 007eJxStaleTokenForAllThree';
+		const store = agoraStore({ appToken: stale.slice(7) });
+		const del = nock(HOST)
+			.delete(() => true)
+			.times(6)
+			.reply(function (path) {
+				return this.req.headers.authorization === stale ? expired() : [200, deleteOkBody(decodeURIComponent(path.split('/')[4]))];
+			});
+		const seen: string[] = [];
+		del.on('request', (req: { headers: Record<string, string> }) => seen.push(req.headers.authorization));
+		const items = [{ username: 'a', channel: 'b' }, { username: 'c', channel: 'd' }, { username: 'e', channel: 'f' }];
+
+		const output = await runNode({ store, parameters: { ...fromItems, options: { concurrency: 3 } }, items });
+
+		expect(output.map((item) => item.json.deleted)).toEqual([true, true, true]);
+		expect(seen.filter((bearer) => bearer === stale)).toHaveLength(3);
+		const renewed = seen.filter((bearer) => bearer !== stale);
+		expect(renewed).toHaveLength(3);
+		expect(new Set(renewed)).toEqual(new Set([`Bearer ${store.data.appToken}`]));
+	});
+
 	test('executions that find no token at the same time share one signed token', async () => {
 		tokenEndpointNeverCalled();
 		const del = deleteEndpoint(undefined, 3);
@@ -282,7 +306,9 @@ describe('Agora Chat credential: against the sandbox in Agora mode', () => {
 	}, 120_000);
 
 	test('a token the sandbox expires between two runs is rebuilt once and the second run succeeds', async () => {
-		const store = sandboxStore();
+		// Signed earlier (by another process, say): a token this process signed seconds ago is
+		// never signed again, since one that young cannot have expired.
+		const store = sandboxStore({ appToken: newAgoraAppToken(sandbox.appId!, sandbox.appCertificate!, 3600) });
 		await runNode({ store, parameters: { ...params, username: 'user0', channel: 'peer' } });
 		sandbox.expireTokens();
 
@@ -297,7 +323,8 @@ describe('Agora Chat credential: against the sandbox in Agora mode', () => {
 		const error = await failure(runNode({ store: sandboxStore({ appCertificate: APP_CERTIFICATE }), parameters: params }));
 
 		expect(error.message).toMatch(/^Agora Chat refused the app token even after n8n signed a new one \(401 auth_bad_access_token: Unable to authenticate\)\. Check the credential's App ID and App Certificate/);
-		expect(sandbox.agoraTokens().map(({ verdict }) => verdict)).toEqual(['bad signature', 'bad signature']);
+		// n8n asked for a new token once; one signed moments before with the same fields is handed back.
+		expect(sandbox.agoraTokens().map(({ verdict, requests }) => ({ verdict, requests }))).toEqual([{ verdict: 'bad signature', requests: 2 }]);
 		expect(sandbox.counters()).toMatchObject({ deletes: 0, tokenRequests: 0 });
 	});
 
