@@ -119,7 +119,7 @@ export function agoraAppToken(credentials: ICredentialDataDecryptedObject): stri
  */
 export function agoraRefusal(credentials: ICredentialDataDecryptedObject, answer: string): { message: string; hint: string } {
 	return {
-		message: `Agora Chat refused the app token even after n8n signed a new one (${answer}). Check the credential's App ID and App Certificate (copy both again from your project in Agora Console) and that the Host is your app's REST API domain (${text(credentials, 'host')} now; Agora Chat's are a41.chat.agora.io, a61.chat.agora.io and a71.chat.agora.io).`,
+		message: `Agora Chat refused a freshly signed app token (${answer}). Check the credential's App ID and App Certificate (copy both again from your project in Agora Console) and that the Host is your app's REST API domain (${text(credentials, 'host')} now; Agora Chat's are a41.chat.agora.io, a61.chat.agora.io and a71.chat.agora.io).`,
 		hint: 'A token signed with another project\'s App Certificate, or sent to another cluster, is refused. Open the credential and use its Test button.',
 	};
 }

@@ -209,7 +209,7 @@ describe('Agora Chat credential: one token, reused until refused', () => {
 
 		expect(error).toBeInstanceOf(NodeApiError);
 		expect(error.message).toBe(
-			"Agora Chat refused the app token even after n8n signed a new one (401 auth_bad_access_token: Unable to authenticate). Check the credential's App ID and App Certificate (copy both again from your project in Agora Console) and that the Host is your app's REST API domain (a1.easemob.com now; Agora Chat's are a41.chat.agora.io, a61.chat.agora.io and a71.chat.agora.io).",
+			"Agora Chat refused a freshly signed app token (401 auth_bad_access_token: Unable to authenticate). Check the credential's App ID and App Certificate (copy both again from your project in Agora Console) and that the Host is your app's REST API domain (a1.easemob.com now; Agora Chat's are a41.chat.agora.io, a61.chat.agora.io and a71.chat.agora.io).",
 		);
 		expect((error as NodeApiError).httpCode).toBe('401');
 		expect(del.seen).toHaveLength(2);
@@ -322,7 +322,7 @@ describe('Agora Chat credential: against the sandbox in Agora mode', () => {
 	test('a wrong certificate: the sandbox judges the signature bad and the run fails with the Agora message', async () => {
 		const error = await failure(runNode({ store: sandboxStore({ appCertificate: APP_CERTIFICATE }), parameters: params }));
 
-		expect(error.message).toMatch(/^Agora Chat refused the app token even after n8n signed a new one \(401 auth_bad_access_token: Unable to authenticate\)\. Check the credential's App ID and App Certificate/);
+		expect(error.message).toMatch(/^Agora Chat refused a freshly signed app token \(401 auth_bad_access_token: Unable to authenticate\)\. Check the credential's App ID and App Certificate/);
 		// n8n asked for a new token once; one signed moments before with the same fields is handed back.
 		expect(sandbox.agoraTokens().map(({ verdict, requests }) => ({ verdict, requests }))).toEqual([{ verdict: 'bad signature', requests: 2 }]);
 		expect(sandbox.counters()).toMatchObject({ deletes: 0, tokenRequests: 0 });

@@ -63,6 +63,30 @@ export function sandboxCredential(sandbox, { id, name, clientSecret = sandbox.cl
 }
 
 /**
+ * An Easemob API credential for an Agora Chat account (Account Type agora) that points at a
+ * sandbox in Agora mode. Without an app token: the credential signs one on first use.
+ * @param {import('../../test/sandbox/server.js').Sandbox} sandbox
+ * @param {{ id: string, name: string, appCertificate?: string, agoraTokenLifetime?: number }} options
+ */
+export function sandboxAgoraCredential(sandbox, { id, name, appCertificate = sandbox.appCertificate, agoraTokenLifetime = 3600 }) {
+	if (!sandbox.agora) throw new Error('sandboxAgoraCredential needs a sandbox started with { agora: true }');
+	return {
+		id,
+		name,
+		type: 'easemobApi',
+		data: {
+			realm: 'agora',
+			host: sandbox.url,
+			orgName: sandbox.orgName,
+			appName: sandbox.appName,
+			appId: sandbox.appId,
+			appCertificate,
+			agoraTokenLifetime,
+		},
+	};
+}
+
+/**
  * A fresh n8n with this repository's build packed and installed as a community package.
  * @param {import('./provision.mjs').Runtime} runtime
  * @param {{ name: string, port?: number }} options
