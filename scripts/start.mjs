@@ -3,6 +3,7 @@
 import { createServer } from 'node:net';
 
 import {
+	AGORA_SANDBOX_CREDENTIAL,
 	EXAMPLES,
 	N8N_VERSION,
 	OWNER,
@@ -21,7 +22,8 @@ const say = (line) => console.log(line);
 
 const runtime = await provision({ log: say });
 await exitIfPortTaken(port);
-const sandbox = await startSandbox();
+// Agora mode accepts Client ID and Secret tokens as before, and adds an Agora Chat credential.
+const sandbox = await startSandbox({ agora: true });
 const instance = await n8nWithPackage(runtime, { name: 'editor', port });
 
 let stopping = false;
@@ -58,6 +60,8 @@ n8n's editor: ${instance.url}
       curl -X POST ${webhook} -H 'Content-Type: application/json' -d '${body}'
 
   The credential "${SANDBOX_CREDENTIAL_NAME}" points at the Easemob sandbox on ${sandbox.url}
+  "${AGORA_SANDBOX_CREDENTIAL.name}" is an Agora Chat account (App ID and App Certificate) for it:
+      pick it in the Easemob node instead to try the Agora path; tokens seen: curl ${sandbox.url}/_sandbox/tokens
       its users and counters: curl ${sandbox.url}/_sandbox/state
       back to the start:      curl -X POST ${sandbox.url}/_sandbox/reset
 

@@ -23,6 +23,9 @@ export const DELETE_NODE = 'Delete conversation';
 /** The name the examples' credential gets when it points at the sandbox. */
 export const SANDBOX_CREDENTIAL_NAME = 'Easemob sandbox (local)';
 
+/** The Agora Chat credential `npm start` adds beside it when the sandbox is in Agora mode. */
+export const AGORA_SANDBOX_CREDENTIAL = { id: 'agoraSandboxCred', name: 'Agora Chat sandbox (local)' };
+
 /** The account `npm start` creates, so that the editor opens on its sign-in page. */
 export const OWNER = { email: 'demo@example.com', password: 'Easemob-Demo-1', firstName: 'Demo', lastName: 'User' };
 
@@ -103,14 +106,18 @@ export async function n8nWithPackage(runtime, options) {
 }
 
 /**
- * What `npm start` serves: both examples with their credential pointing at the sandbox, the
- * webhook example published (live), n8n started and its owner account created.
+ * What `npm start` serves: both examples with their credential pointing at the sandbox (and,
+ * with the sandbox in Agora mode, an Agora Chat credential for it too), the webhook example
+ * published (live), n8n started and its owner account created.
  * @param {Awaited<ReturnType<typeof n8nWithPackage>>} instance
  * @param {import('../../test/sandbox/server.js').Sandbox} sandbox
  */
 export async function startEditor(instance, sandbox) {
 	const webhook = readExample(EXAMPLES.webhook);
-	await instance.importCredentials([sandboxCredential(sandbox, { ...exampleCredentialRef(), name: SANDBOX_CREDENTIAL_NAME })]);
+	await instance.importCredentials([
+		sandboxCredential(sandbox, { ...exampleCredentialRef(), name: SANDBOX_CREDENTIAL_NAME }),
+		...(sandbox.agora ? [sandboxAgoraCredential(sandbox, AGORA_SANDBOX_CREDENTIAL)] : []),
+	]);
 	await instance.importWorkflows([readExample(EXAMPLES.schedule), webhook]);
 	await instance.publish(webhook.id);
 	await instance.start();
