@@ -8,7 +8,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { agoraAppToken, agoraFields, agoraProperties, isAgoraCredential } from './agoraAppToken';
+import { agoraAppToken, agoraFields, agoraProperties, agoraTokenForRequest, isAgoraCredential } from './agoraAppToken';
 import {
 	appBaseUrl,
 	describeTokenFailure,
@@ -182,11 +182,11 @@ export class EasemobApi implements ICredentialType {
 	): Promise<IHttpRequestOptions> {
 		// Checked on every request, not only when a token is signed: a stored token must not
 		// carry requests once the fields beside it are no longer valid.
-		if (isAgoraCredential(credentials)) agoraFields(credentials);
+		const token = isAgoraCredential(credentials) ? agoraTokenForRequest(credentials) : credentials.appToken;
 		return {
 			...requestOptions,
 			baseURL: appBaseUrl(credentials),
-			headers: { ...requestOptions.headers, Authorization: `Bearer ${credentials.appToken}` },
+			headers: { ...requestOptions.headers, Authorization: `Bearer ${token}` },
 		};
 	}
 

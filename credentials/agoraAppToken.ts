@@ -1,6 +1,6 @@
 import type { ICredentialDataDecryptedObject, INodeProperties } from 'n8n-workflow';
 
-import { MAX_AGORA_TOKEN_LIFETIME, MIN_AGORA_TOKEN_LIFETIME, newAgoraAppToken } from './agoraToken';
+import { isAgoraTokenSignedWith, MAX_AGORA_TOKEN_LIFETIME, MIN_AGORA_TOKEN_LIFETIME, newAgoraAppToken } from './agoraToken';
 import { EasemobTokenError } from './easemobAppToken';
 
 /** What Agora Console shows for the App ID and the App Certificate. */
@@ -111,6 +111,18 @@ export function agoraAppToken(credentials: ICredentialDataDecryptedObject): stri
 	const token = newAgoraAppToken(appId, appCertificate, lifetimeSeconds);
 	recentlySigned.set(key, { token, signedAt: Date.now() });
 	return token;
+}
+
+/**
+ * The token a request carries. n8n keeps the stored token when the credential is edited, and
+ * one signed with the previous App ID or certificate may still be accepted: sent, it would let
+ * the Test button pass a mistyped certificate. Such a token is replaced by one signed for the
+ * current fields; a token this code cannot read is left to the server to judge.
+ */
+export function agoraTokenForRequest(credentials: ICredentialDataDecryptedObject): string {
+	const { appId, appCertificate } = agoraFields(credentials);
+	const stored = typeof credentials.appToken === 'string' ? credentials.appToken : '';
+	return isAgoraTokenSignedWith(stored, appId, appCertificate) === false ? agoraAppToken(credentials) : stored;
 }
 
 /**

@@ -83,6 +83,44 @@ export function zlibStored(data: Buffer): Buffer {
 	return Buffer.concat(parts);
 }
 
+/** The data of a zlib stream made only of stored blocks (as zlibStored writes), else undefined. */
+function readZlibStored(stream: Buffer): Buffer | undefined {
+	if (stream.length < 2 || stream[0] !== 0x78 || stream[1] !== 0x01) return undefined;
+	const parts: Buffer[] = [];
+	let offset = 2;
+	for (;;) {
+		if (offset + 5 > stream.length || (stream[offset] & 0xfe) !== 0) return undefined;
+		const last = stream[offset] === 0x01;
+		const length = stream.readUInt16LE(offset + 1);
+		if ((~length & 0xffff) !== stream.readUInt16LE(offset + 3) || offset + 5 + length > stream.length) return undefined;
+		parts.push(stream.subarray(offset + 5, offset + 5 + length));
+		offset += 5 + length;
+		if (last) break;
+	}
+	const data = Buffer.concat(parts);
+	return offset + 4 === stream.length && stream.readUInt32BE(offset) === adler32(data) ? data : undefined;
+}
+
+/**
+ * Whether `token`, as this builder writes tokens, was signed for `appId` with `appCertificate`;
+ * undefined for a token it cannot read, which only the server can judge.
+ */
+export function isAgoraTokenSignedWith(token: string, appId: string, appCertificate: string): boolean | undefined {
+	if (!token.startsWith(VERSION)) return undefined;
+	const content = readZlibStored(Buffer.from(token.slice(VERSION.length), 'base64'));
+	if (content === undefined || content.length < 2) return undefined;
+	const signatureLength = content.readUInt16LE(0);
+	const info = content.subarray(2 + signatureLength);
+	if (info.length < 2 + 12) return undefined;
+	const idLength = info.readUInt16LE(0);
+	if (info.length < 2 + idLength + 12) return undefined;
+	const tokenAppId = info.subarray(2, 2 + idLength).toString('utf8');
+	const issueTs = info.readUInt32LE(2 + idLength);
+	const salt = info.readUInt32LE(2 + idLength + 8);
+	const signingKey = hmac(u32(salt), hmac(u32(issueTs), appCertificate));
+	return tokenAppId === appId && hmac(signingKey, info).equals(content.subarray(2, 2 + signatureLength));
+}
+
 /** The signed content of an AccessToken2 Chat app token, before zlib and base64. */
 export function agoraAppTokenContent({ appId, appCertificate, issueTs, salt, expire }: AgoraAppTokenInput): Buffer {
 	const signingKey = hmac(u32(salt), hmac(u32(issueTs), appCertificate));

@@ -341,6 +341,25 @@ describe('Agora Chat credential: against the sandbox in Agora mode', () => {
 		expect(sandbox.counters().tokenRequests).toBe(0);
 	});
 
+	test('the Test button fails for a mistyped certificate even while a token signed with the right one is stored', async () => {
+		const good = newAgoraAppToken(sandbox.appId!, sandbox.appCertificate!, 3600);
+
+		const verdict = await credentialTestVerdict(sandboxStore({ appToken: good, appCertificate: APP_CERTIFICATE }));
+
+		expect(verdict.message).toMatch(/^The app token was refused \(401\)/);
+		expect(sandbox.agoraTokens().map(({ verdict: judged }) => judged)).toEqual(['bad signature']);
+	});
+
+	test('a stored token signed with a previous certificate is not sent: the request carries one for the current fields', async () => {
+		const previous = newAgoraAppToken(sandbox.appId!, APP_CERTIFICATE, 3600);
+
+		const output = await runNode({ store: sandboxStore({ appToken: previous }), parameters: { ...params, username: 'user2', channel: 'peer' } });
+
+		expect(output[0].json.deleted).toBe(true);
+		expect(sandbox.agoraTokens().map(({ token, verdict }) => [token === previous, verdict])).toEqual([[false, 'accepted']]);
+		expect(sandbox.requests().map((r) => r.status)).toEqual([200]);
+	});
+
 	test('the Test button names a malformed App Certificate before any request', async () => {
 		const verdict = await credentialTestVerdict(sandboxStore({ appCertificate: 'abc' }));
 

@@ -1,7 +1,7 @@
 /** The AccessToken2 app token builder, against Agora's published test vector and Node's own inflater. */
 import { inflateSync } from 'node:zlib';
 
-import { buildAgoraAppToken, newAgoraAppToken, zlibStored } from '../credentials/agoraToken';
+import { buildAgoraAppToken, isAgoraTokenSignedWith, newAgoraAppToken, zlibStored } from '../credentials/agoraToken';
 import { APP_CERTIFICATE, APP_ID, VECTOR, verdictFor } from './helpers/agora';
 import { parseToken } from './sandbox/agora';
 
@@ -79,5 +79,28 @@ describe('zlib stream of stored deflate blocks', () => {
 		stream[stream.length - 1] ^= 1;
 
 		expect(() => inflateSync(stream)).toThrow(/incorrect data check/);
+	});
+});
+
+describe('isAgoraTokenSignedWith: whether a stored token belongs to the fields beside it', () => {
+	const token = newAgoraAppToken(APP_ID, APP_CERTIFICATE, 600);
+
+	test('true for the App ID and certificate it was signed with', () => {
+		expect(isAgoraTokenSignedWith(token, APP_ID, APP_CERTIFICATE)).toBe(true);
+		expect(isAgoraTokenSignedWith(buildAgoraAppToken(VECTOR), VECTOR.appId, VECTOR.appCertificate)).toBe(true);
+	});
+
+	test('false for another certificate or another App ID', () => {
+		expect(isAgoraTokenSignedWith(token, APP_ID, VECTOR.appCertificate)).toBe(false);
+		expect(isAgoraTokenSignedWith(token, VECTOR.appId, APP_CERTIFICATE)).toBe(false);
+	});
+
+	test("undefined for what it cannot read: Agora's own (compressed) token, an Easemob token, a cut or altered one", () => {
+		expect(isAgoraTokenSignedWith(VECTOR.nodeToken, VECTOR.appId, VECTOR.appCertificate)).toBeUndefined();
+		expect(isAgoraTokenSignedWith('YWMtSomeEasemobToken', APP_ID, APP_CERTIFICATE)).toBeUndefined();
+		expect(isAgoraTokenSignedWith(token.slice(0, 80), APP_ID, APP_CERTIFICATE)).toBeUndefined();
+		const altered = Buffer.from(token.slice(3), 'base64');
+		altered[40] ^= 1;
+		expect(isAgoraTokenSignedWith(`007${altered.toString('base64')}`, APP_ID, APP_CERTIFICATE)).toBeUndefined();
 	});
 });
