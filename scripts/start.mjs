@@ -60,10 +60,10 @@ n8n's editor: ${instance.url}
       curl -X POST ${webhook} -H 'Content-Type: application/json' -d '${body}'
 
   The credential "${SANDBOX_CREDENTIAL_NAME}" points at the Easemob sandbox on ${sandbox.url}
-  "${AGORA_SANDBOX_CREDENTIAL.name}" is an Agora Chat account (App ID and App Certificate) for it:
-      pick it in the Easemob node instead to try the Agora path; tokens seen: curl ${sandbox.url}/_sandbox/tokens
       its users and counters: curl ${sandbox.url}/_sandbox/state
       back to the start:      curl -X POST ${sandbox.url}/_sandbox/reset
+  "${AGORA_SANDBOX_CREDENTIAL.name}" is an Agora Chat account (App ID and App Certificate) for it:
+      pick it in the Easemob node to try the Agora path; the tokens seen: curl ${sandbox.url}/_sandbox/tokens
 
   n8n's log: ${instance.logFile}
 Everything here is temporary: Ctrl+C stops n8n and the sandbox and deletes this n8n's data.`);
