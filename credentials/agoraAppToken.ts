@@ -105,7 +105,8 @@ const recentlySigned = new Map<string, { token: string; signedAt: number }>();
  */
 export function agoraAppToken(credentials: ICredentialDataDecryptedObject): string {
 	const { appId, appCertificate, lifetimeSeconds } = agoraFields(credentials);
-	const key = JSON.stringify([text(credentials, 'host'), text(credentials, 'orgName'), text(credentials, 'appName'), appId, appCertificate, lifetimeSeconds]);
+	const app = ['host', 'orgName', 'appName'].map((name) => text(credentials, name));
+	const key = JSON.stringify([...app, appId, appCertificate, lifetimeSeconds]);
 	const recent = recentlySigned.get(key);
 	if (recent !== undefined && Date.now() - recent.signedAt < RESIGN_AFTER_MS) return recent.token;
 	const token = newAgoraAppToken(appId, appCertificate, lifetimeSeconds);

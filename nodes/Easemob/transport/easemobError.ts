@@ -169,7 +169,8 @@ export function toEasemobApiError(
 	const text = typeof body?.error_description === 'string' ? body.error_description : undefined;
 	const answer = `${status}${easemobError ? ` ${easemobError}` : ''}${text ? `: ${text}` : ''}`;
 	// n8n has already signed a new token and sent the request again by the time a 401 gets here.
-	const agora = status === 401 && credentials !== undefined && isAgoraCredential(credentials) ? agoraRefusal(credentials, answer) : undefined;
+	const agora =
+		status === 401 && credentials !== undefined && isAgoraCredential(credentials) ? agoraRefusal(credentials, answer) : undefined;
 	return new EasemobApiError(node, {
 		message: agora?.message ?? `Easemob answered ${answer}`,
 		hint: agora?.hint ?? (easemobError && HINTS[easemobError]) ?? hintForStatus(status),
