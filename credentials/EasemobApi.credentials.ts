@@ -8,6 +8,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { agoraAppToken, agoraFields, agoraProperties, agoraTokenForRequest, isAgoraCredential } from './agoraAppToken';
 import {
 	appBaseUrl,
 	describeTokenFailure,
@@ -26,6 +27,25 @@ export class EasemobApi implements ICredentialType {
 
 	properties: INodeProperties[] = [
 		{
+			displayName: 'Account Type',
+			name: 'realm',
+			type: 'options',
+			options: [
+				{
+					name: 'Easemob — Client ID and Client Secret',
+					value: 'easemob',
+					description: 'An Easemob console app: n8n exchanges the Client ID and Secret for an app token',
+				},
+				{
+					name: 'Agora Chat — App ID and App Certificate',
+					value: 'agora',
+					description: 'An Agora Chat project: n8n signs the app token itself with the App Certificate',
+				},
+			],
+			default: 'easemob',
+			description: 'Which console your app lives in: Easemob\'s, or Agora\'s for Agora Chat',
+		},
+		{
 			displayName: 'Host',
 			name: 'host',
 			type: 'string',
@@ -33,7 +53,7 @@ export class EasemobApi implements ICredentialType {
 			required: true,
 			placeholder: 'e.g. a1.easemob.com',
 			description:
-				'REST API host of your app, shown in the Easemob console under the app\'s service overview. Public clusters: a1.easemob.com (China 1), a31.easemob.com (China 2), a1-sgp.easemob.com (Singapore 1), a61.easemob.com (Singapore 2), a41.easemob.com (US East 1), a71.easemob.com (Germany 2); Agora Chat: a41/a61/a71.chat.agora.io. HTTPS is used unless you write http://, which sends the app token unencrypted: use it only for a local test server.',
+				'REST API host of your app, shown in the Easemob console under the app\'s service overview. Public clusters: a1.easemob.com (China 1), a31.easemob.com (China 2), a1-sgp.easemob.com (Singapore 1), a61.easemob.com (Singapore 2), a41.easemob.com (US East 1), a71.easemob.com (Germany 2); Agora Chat: the REST API domain on the project\'s Chat configuration page in Agora Console, a41/a61/a71.chat.agora.io. HTTPS is used unless you write http://, which sends the app token unencrypted: use it only for a local test server.',
 		},
 		{
 			displayName: 'Org Name',
@@ -42,7 +62,8 @@ export class EasemobApi implements ICredentialType {
 			default: '',
 			required: true,
 			placeholder: 'e.g. 1112230101123456',
-			description: 'The part of the App Key before the # (App Key = OrgName#AppName)',
+			description:
+				'The part of the App Key before the # (App Key = OrgName#AppName). Agora Chat: the AppKey is on the project\'s Chat configuration page in Agora Console.',
 		},
 		{
 			displayName: 'App Name',
@@ -53,6 +74,9 @@ export class EasemobApi implements ICredentialType {
 			placeholder: 'e.g. demo',
 			description: 'The part of the App Key after the #',
 		},
+		// Agora's fields sit apart with the rest of the Agora code. (n8n's scanner also reads a field
+		// named like agoraTokenLifetime, a number of seconds, as a secret to mask when it is inline.)
+		...agoraProperties,
 		{
 			displayName: 'Client ID',
 			name: 'clientId',
@@ -61,6 +85,7 @@ export class EasemobApi implements ICredentialType {
 			required: true,
 			placeholder: 'e.g. YXA6...',
 			description: 'Client ID from the app\'s details in the Easemob console',
+			displayOptions: { show: { realm: ['easemob'] } },
 		},
 		{
 			displayName: 'Client Secret',
@@ -70,6 +95,7 @@ export class EasemobApi implements ICredentialType {
 			default: '',
 			required: true,
 			description: 'Client Secret from the app\'s details in the Easemob console',
+			displayOptions: { show: { realm: ['easemob'] } },
 		},
 		{
 			displayName: 'Token Lifetime',
@@ -90,6 +116,7 @@ export class EasemobApi implements ICredentialType {
 			default: 'console',
 			description:
 				'How long the app token n8n fetches stays valid. n8n keeps the token with this credential and fetches a new one only when Easemob stops accepting it.',
+			displayOptions: { show: { realm: ['easemob'] } },
 		},
 		{
 			displayName: 'Token Lifetime (Seconds)',
@@ -98,7 +125,7 @@ export class EasemobApi implements ICredentialType {
 			typeOptions: { minValue: 0, numberPrecision: 0 },
 			default: 5184000,
 			description: 'Lifetime of the app token in seconds. 0 means the token never expires.',
-			displayOptions: { show: { ttlMode: ['custom'] } },
+			displayOptions: { show: { realm: ['easemob'], ttlMode: ['custom'] } },
 		},
 		{
 			displayName: 'App Token',
@@ -110,6 +137,13 @@ export class EasemobApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
+		if (isAgoraCredential(credentials)) {
+			appBaseUrl(credentials);
+			agoraFields(credentials);
+			// Shared like a fetched token: each new token is a write to the credential in n8n's
+			// database, so requests refused at the same moment must get the same one.
+			return { appToken: await sharedTokenFetch(credentials, async () => agoraAppToken(credentials)) };
+		}
 		const appToken = await sharedTokenFetch(credentials, async () => {
 			const body: IDataObject = {
 				grant_type: 'client_credentials',
@@ -146,15 +180,19 @@ export class EasemobApi implements ICredentialType {
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
+		// Checked on every request, not only when a token is signed: a stored token must not
+		// carry requests once the fields beside it are no longer valid.
+		const token = isAgoraCredential(credentials) ? agoraTokenForRequest(credentials) : credentials.appToken;
 		return {
 			...requestOptions,
 			baseURL: appBaseUrl(credentials),
-			headers: { ...requestOptions.headers, Authorization: `Bearer ${credentials.appToken}` },
+			headers: { ...requestOptions.headers, Authorization: `Bearer ${token}` },
 		};
 	}
 
 	// Fetching the token proves the host, org, app, client ID and secret; listing one user proves
-	// the token is accepted.
+	// the token is accepted. An Agora token is signed here, so for Agora accounts only this listing
+	// can find a wrong certificate (401) or a wrong org or app (404); the rules word those answers.
 	test: ICredentialTestRequest = {
 		request: {
 			method: 'GET',
@@ -162,5 +200,23 @@ export class EasemobApi implements ICredentialType {
 			qs: { limit: 1 },
 			disableFollowRedirect: true,
 		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'The app token was refused (401). Agora Chat: the App ID or App Certificate is wrong (copy both again from your project in Agora Console) or the Host is not your app\'s cluster. Easemob: check that the app is enabled and the Host is its cluster.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message:
+						'There is no app with this Org Name and App Name on this Host (404). Check both against the App Key (OrgName#AppName; in Agora Console on the project\'s Chat configuration page) and that the Host is your app\'s cluster.',
+				},
+			},
+		],
 	};
 }

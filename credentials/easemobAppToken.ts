@@ -99,7 +99,9 @@ export async function sharedTokenFetch(
 	fetchToken: () => Promise<string>,
 ): Promise<string> {
 	const key = JSON.stringify(
-		['host', 'orgName', 'appName', 'clientId', 'clientSecret'].map((name) => field(credentials, name)),
+		['host', 'orgName', 'appName', 'realm', 'clientId', 'clientSecret', 'appId', 'appCertificate'].map((name) =>
+			field(credentials, name),
+		),
 	);
 	const shared = sharedTokens.get(key);
 	if (shared?.pending) return await shared.pending;

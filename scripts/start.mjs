@@ -3,6 +3,7 @@
 import { createServer } from 'node:net';
 
 import {
+	AGORA_SANDBOX_CREDENTIAL,
 	EXAMPLES,
 	N8N_VERSION,
 	OWNER,
@@ -21,7 +22,8 @@ const say = (line) => console.log(line);
 
 const runtime = await provision({ log: say });
 await exitIfPortTaken(port);
-const sandbox = await startSandbox();
+// Agora mode accepts Client ID and Secret tokens as before, and adds an Agora Chat credential.
+const sandbox = await startSandbox({ agora: true });
 const instance = await n8nWithPackage(runtime, { name: 'editor', port });
 
 let stopping = false;
@@ -60,6 +62,8 @@ n8n's editor: ${instance.url}
   The credential "${SANDBOX_CREDENTIAL_NAME}" points at the Easemob sandbox on ${sandbox.url}
       its users and counters: curl ${sandbox.url}/_sandbox/state
       back to the start:      curl -X POST ${sandbox.url}/_sandbox/reset
+  "${AGORA_SANDBOX_CREDENTIAL.name}" is an Agora Chat account (App ID and App Certificate) for it:
+      pick it in the Easemob node to try the Agora path; the tokens seen: curl ${sandbox.url}/_sandbox/tokens
 
   n8n's log: ${instance.logFile}
 Everything here is temporary: Ctrl+C stops n8n and the sandbox and deletes this n8n's data.`);

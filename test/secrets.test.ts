@@ -1,5 +1,5 @@
 /**
- * Neither the client secret nor the app token may reach what n8n shows or stores of a run:
+ * Neither the client secret, the App Certificate nor an app token may reach what n8n shows or stores of a run:
  * output items, error messages and descriptions, or anything an error carries when serialised.
  */
 import { inspect } from 'node:util';
@@ -7,8 +7,9 @@ import { inspect } from 'node:util';
 import nock from 'nock';
 import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
+import { agoraStore } from './helpers/agora';
 import { appPath, deleteOkBody, errorBody, freshStore, HOST } from './helpers/easemob';
-import { runCredentialTest, runNode } from './helpers/n8n';
+import { credentialTestVerdict, runCredentialTest, runNode } from './helpers/n8n';
 
 const SECRET = 'YXA6-client-secret-that-must-never-leak';
 const TOKEN = 'YWMt-app-token-that-must-never-leak';
@@ -141,5 +142,113 @@ describe('no secret in output items', () => {
 
 		expect(output.map((item) => Object.keys(item.json).includes('error'))).toEqual([false, true, true, true]);
 		expectNoSecrets(output);
+	});
+});
+
+describe('Agora Chat: neither the App Certificate nor any token signed with it in errors or items', () => {
+	const CERTIFICATE = 'c0ffee0123456789abcdef0123456789';
+	// A certificate mistyped by one character: the message must say it is wrong without quoting it.
+	const MISTYPED = `${CERTIFICATE.slice(0, 31)}g`;
+	let bearers: string[] = [];
+
+	/** Answers the delete with `status` and `body`, noting every Bearer token it is sent. */
+	function agoraDelete(status: number, body: unknown, times = 1) {
+		nock(HOST)
+			.delete(`${appPath()}/users/u1/user_channel`)
+			.times(times)
+			.reply(function () {
+				bearers.push(String(this.req.headers.authorization).replace(/^Bearer /, ''));
+				return [status, body as object];
+			});
+	}
+
+	function expectNoAgoraSecrets(value: unknown) {
+		const text = everyRendering(value);
+		const tokens = bearers.filter((token) => token.startsWith('007'));
+		for (const secret of [CERTIFICATE, MISTYPED, ...tokens, ...tokens.map((token) => token.slice(3, 40))]) {
+			expect(text).not.toContain(secret);
+		}
+	}
+
+	beforeEach(() => {
+		bearers = [];
+	});
+
+	const store = (data: Record<string, unknown> = {}) => agoraStore({ appCertificate: CERTIFICATE, ...data });
+
+	test.each<[string, () => void]>([
+		['401 after a newly signed token too', () => agoraDelete(401, errorBody('auth_bad_access_token', 'Unable to authenticate'), 2)],
+		['delete 400', () => agoraDelete(400, errorBody('illegal_argument', 'field channel cannot be null or empty'))],
+		['delete 404', () => agoraDelete(404, errorBody('service_resource_not_found', 'Service resource not found'))],
+		['delete 503', () => agoraDelete(503, 'Service Unavailable')],
+		['delete 200 not ok', () => agoraDelete(200, { data: { result: 'failed' } })],
+	])('%s', async (_name, arrange) => {
+		arrange();
+
+		const error = await runNode({ store: store(), parameters: params }).then(
+			() => undefined,
+			(e: unknown) => e,
+		);
+
+		expect(error).toBeInstanceOf(Error);
+		expect(bearers.filter((token) => token.startsWith('007')).length).toBeGreaterThan(0);
+		expectNoAgoraSecrets(error);
+	});
+
+	test('a mistyped App Certificate', async () => {
+		const error = await runNode({ store: store({ appCertificate: MISTYPED }), parameters: params }).catch((e: unknown) => e);
+
+		expect((error as Error).message).toMatch(/^The credential's App Certificate is not valid/);
+		expectNoAgoraSecrets(error);
+	});
+
+	test('an unreachable host', async () => {
+		nock.enableNetConnect('127.0.0.1');
+		const error = await runNode({ store: store({ host: 'http://127.0.0.1:1' }), parameters: params }).catch((e: unknown) => e);
+		nock.disableNetConnect();
+
+		expect(error).toBeInstanceOf(Error);
+		expectNoAgoraSecrets(error);
+	});
+
+	// For an answer to its test request n8n shows the user only the verdict: its own error object
+	// keeps the request it sent (with the token), as for any credential, and is not shown.
+	test('the credential test with a refused token: what n8n shows', async () => {
+		nock(HOST)
+			.get(`${appPath()}/users`)
+			.query(true)
+			.times(2)
+			.reply(function () {
+				bearers.push(String(this.req.headers.authorization).replace(/^Bearer /, ''));
+				return [401, errorBody('auth_bad_access_token', 'Unable to authenticate')];
+			});
+
+		const verdict = await credentialTestVerdict(store());
+
+		expect(verdict.status).toBe('Error');
+		expect(bearers).toHaveLength(2);
+		expectNoAgoraSecrets(verdict);
+	});
+
+	test('under continue-on-fail, error items and successful items alike', async () => {
+		nock(HOST)
+			.delete(() => true)
+			.times(3)
+			.reply(function (path) {
+				bearers.push(String(this.req.headers.authorization).replace(/^Bearer /, ''));
+				const username = decodeURIComponent(path.split('/')[4]);
+				if (username === 'gone') return [401, errorBody('auth_bad_access_token', 'Unable to authenticate')];
+				return [200, deleteOkBody(username)];
+			});
+
+		const output: INodeExecutionData[] = await runNode({
+			store: store(),
+			continueOnFail: true,
+			parameters: { ...params, username: '={{ $json.username }}' },
+			items: [{ username: 'ok' }, { username: 'gone' }],
+		});
+
+		expect(output.map((item) => Object.keys(item.json).includes('error'))).toEqual([false, true]);
+		expectNoAgoraSecrets(output);
 	});
 });

@@ -28,6 +28,9 @@ export const DELETE_NODE = 'Delete conversation';
 /** The name the examples' credential gets when it points at the sandbox. */
 export const SANDBOX_CREDENTIAL_NAME = 'Easemob sandbox (local)';
 
+/** The Agora Chat credential `npm start` adds beside it when the sandbox is in Agora mode. */
+export const AGORA_SANDBOX_CREDENTIAL = { id: 'agoraSandboxCred', name: 'Agora Chat sandbox (local)' };
+
 /** The account `npm start` creates, so that the editor opens on its sign-in page. */
 export const OWNER = { email: 'demo@example.com', password: 'Easemob-Demo-1', firstName: 'Demo', lastName: 'User' };
 
@@ -68,6 +71,30 @@ export function sandboxCredential(sandbox, { id, name, clientSecret = sandbox.cl
 }
 
 /**
+ * An Easemob API credential for an Agora Chat account (Account Type agora) that points at a
+ * sandbox in Agora mode. Without an app token: the credential signs one on first use.
+ * @param {import('../../test/sandbox/server.js').Sandbox} sandbox
+ * @param {{ id: string, name: string, appCertificate?: string, agoraTokenLifetime?: number }} options
+ */
+export function sandboxAgoraCredential(sandbox, { id, name, appCertificate = sandbox.appCertificate, agoraTokenLifetime = 3600 }) {
+	if (!sandbox.agora) throw new Error('sandboxAgoraCredential needs a sandbox started with { agora: true }');
+	return {
+		id,
+		name,
+		type: 'easemobApi',
+		data: {
+			realm: 'agora',
+			host: sandbox.url,
+			orgName: sandbox.orgName,
+			appName: sandbox.appName,
+			appId: sandbox.appId,
+			appCertificate,
+			agoraTokenLifetime,
+		},
+	};
+}
+
+/**
  * A fresh n8n with this repository's build packed and installed as a community package.
  * @param {import('./provision.mjs').Runtime} runtime
  * @param {{ name: string, port?: number }} options
@@ -84,14 +111,18 @@ export async function n8nWithPackage(runtime, options) {
 }
 
 /**
- * What `npm start` serves: both examples with their credential pointing at the sandbox, the
- * webhook example published (live), n8n started and its owner account created.
+ * What `npm start` serves: both examples with their credential pointing at the sandbox (and,
+ * with the sandbox in Agora mode, an Agora Chat credential for it too), the webhook example
+ * published (live), n8n started and its owner account created.
  * @param {Awaited<ReturnType<typeof n8nWithPackage>>} instance
  * @param {import('../../test/sandbox/server.js').Sandbox} sandbox
  */
 export async function startEditor(instance, sandbox) {
 	const webhook = readExample(EXAMPLES.webhook);
-	await instance.importCredentials([sandboxCredential(sandbox, { ...exampleCredentialRef(), name: SANDBOX_CREDENTIAL_NAME })]);
+	await instance.importCredentials([
+		sandboxCredential(sandbox, { ...exampleCredentialRef(), name: SANDBOX_CREDENTIAL_NAME }),
+		...(sandbox.agora ? [sandboxAgoraCredential(sandbox, AGORA_SANDBOX_CREDENTIAL)] : []),
+	]);
 	await instance.importWorkflows([readExample(EXAMPLES.schedule), webhook]);
 	await instance.publish(webhook.id);
 	await instance.start();

@@ -135,11 +135,13 @@ export async function startExpiringProxy(sandbox: Sandbox): Promise<{ url: strin
 
 /**
  * A proxy in front of the sandbox that notes every app token the sandbox hands out, which the
- * sandbox itself never reveals (its request log even redacts them).
+ * sandbox itself never reveals (its request log even redacts them), and every Agora token sent.
  */
 export async function startTokenRecorder(sandbox: Sandbox): Promise<{ url: string; tokens: string[]; close: () => Promise<void> }> {
 	const tokens: string[] = [];
 	const server: Server = createServer(async (request, response) => {
+		const signed = /^Bearer (007\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+		if (signed !== undefined && !tokens.includes(signed)) tokens.push(signed);
 		const answer = await forward(sandbox, request, await readBody(request));
 		if (request.method === 'POST' && request.url?.endsWith('/token') && answer.status === 200) tokens.push(JSON.parse(answer.text).access_token);
 		response.writeHead(answer.status, { 'Content-Type': answer.contentType });

@@ -1,21 +1,25 @@
-// Issue 5 in the real n8n: after every failure path, neither the client secret nor any app token
-// the sandbox issued appears in what n8n printed (`n8n execute --rawOutput` and n8n's log) or in
+// Issue 5 in the real n8n: after every failure path, neither the client secret, the Agora App
+// Certificate nor any app token the sandbox issued or saw appears in what n8n printed (`n8n execute --rawOutput` and n8n's log) or in
 // what it stored (every table of its database, executions included).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-import { NODE_TYPE, sandboxCredential } from '../../scripts/n8n/index.mjs';
+import { NODE_TYPE, sandboxAgoraCredential, sandboxCredential } from '../../scripts/n8n/index.mjs';
 import type { Fault, Sandbox } from '../sandbox/server';
 import { type N8n, setUp, startTokenRecorder } from './harness';
 
 const SECRET = `YXA6e2eSecret${randomBytes(12).toString('hex')}`;
 const WRONG_SECRET = `YXA6e2eWrongSecret${randomBytes(12).toString('hex')}`;
+const CERTIFICATE = randomBytes(16).toString('hex');
+const WRONG_CERTIFICATE = randomBytes(16).toString('hex');
 
 const CREDENTIALS = {
 	good: { id: 'e2eSecretCred001', name: 'Sandbox through the token recorder' },
 	wrongSecret: { id: 'e2eSecretCred002', name: 'Sandbox with a wrong client secret' },
 	closedPort: { id: 'e2eSecretCred003', name: 'A host on a closed port' },
+	agora: { id: 'e2eSecretCred004', name: 'Agora Chat sandbox' },
+	agoraWrongCertificate: { id: 'e2eSecretCred005', name: 'Agora Chat sandbox with a wrong App Certificate' },
 };
 
 type Credential = keyof typeof CREDENTIALS;
@@ -39,6 +43,9 @@ const PATHS: FailurePath[] = [
 	{ name: '503, retries off', credential: 'good', username: 'user503', fault: { kind: 'status', status: 503 }, deleteStatus: 503 },
 	{ name: 'Malformed JSON', credential: 'good', username: 'userJson', fault: { kind: 'malformed-json' }, deleteStatus: 200 },
 	{ name: 'Connection refused', credential: 'closedPort', username: 'alice' },
+	{ name: 'Agora: wrong App Certificate', credential: 'agoraWrongCertificate', username: 'carol', deleteStatus: 401 },
+	{ name: 'Agora: 401 that persists', credential: 'agora', username: 'agora401', fault: { kind: 'unauthorized' }, deleteStatus: 401 },
+	{ name: 'Agora: 404', credential: 'agora', username: 'nobodyAgora', deleteStatus: 404 },
 ];
 
 /** A Manual Trigger feeding one Easemob node per path, each with fixed parameters. */
@@ -93,11 +100,15 @@ async function closedPort(): Promise<number> {
 }
 
 beforeAll(async () => {
-	({ sandbox, n8n } = await setUp('e2e-secrets', { clientSecret: SECRET }));
+	({ sandbox, n8n } = await setUp('e2e-secrets', { clientSecret: SECRET, agora: true, appCertificate: CERTIFICATE }));
 	recorder = await startTokenRecorder(sandbox);
 	sandbox.configure({ faults: PATHS.flatMap((path) => (path.fault ? [{ ...path.fault, username: path.username }] : [])) });
 	const viaRecorder = (credential: Credential, clientSecret = SECRET) => {
 		const imported = sandboxCredential(sandbox, { ...CREDENTIALS[credential], clientSecret });
+		return { ...imported, data: { ...imported.data, host: recorder.url } };
+	};
+	const viaRecorderAgora = (credential: Credential, appCertificate: string) => {
+		const imported = sandboxAgoraCredential(sandbox, { ...CREDENTIALS[credential], appCertificate });
 		return { ...imported, data: { ...imported.data, host: recorder.url } };
 	};
 	const refused = sandboxCredential(sandbox, { ...CREDENTIALS.closedPort, clientSecret: SECRET });
@@ -105,6 +116,8 @@ beforeAll(async () => {
 		viaRecorder('good'),
 		viaRecorder('wrongSecret', WRONG_SECRET),
 		{ ...refused, data: { ...refused.data, host: `http://127.0.0.1:${await closedPort()}` } },
+		viaRecorderAgora('agora', CERTIFICATE),
+		viaRecorderAgora('agoraWrongCertificate', WRONG_CERTIFICATE),
 	]);
 	await n8n.importWorkflows([...STOPPING, CONTINUING]);
 });
@@ -115,9 +128,10 @@ afterAll(async () => {
 	await sandbox?.close();
 });
 
-/** The secrets, every token issued so far, and the ends of each, should a value be cut short. */
+/** The secrets, every token issued or signed so far, and the ends of each, should a value be cut short. */
 function secrets() {
-	return [SECRET, WRONG_SECRET, ...recorder.tokens].flatMap((value) => [value, value.slice(0, 20), value.slice(-20)]);
+	const agoraTokens = sandbox.agoraTokens().map((seen) => seen.token);
+	return [SECRET, WRONG_SECRET, CERTIFICATE, WRONG_CERTIFICATE, ...recorder.tokens, ...agoraTokens].flatMap((value) => [value, value.slice(0, 20), value.slice(-20)]);
 }
 
 function expectNoSecrets(text: string, where: string) {
@@ -162,6 +176,9 @@ test('every path with the node continuing on error: one error item each, and nei
 test('after all those runs: neither the secret nor a token in n8n stored executions, database or log', () => {
 	// Tokens were issued, and a 401 after a new token means at least two: the check has something to find.
 	expect(recorder.tokens.length).toBeGreaterThanOrEqual(2);
+	// And Agora tokens were signed, with the right certificate and with the wrong one.
+	expect(recorder.tokens.filter((token) => token.startsWith('007')).length).toBeGreaterThanOrEqual(2);
+	expect(new Set(sandbox.agoraTokens().map((seen) => seen.verdict))).toEqual(new Set(['accepted', 'bad signature']));
 	const database = n8n.databaseText();
 	// Every run's data is really in what is searched.
 	expect(database.split('\n').filter((row) => row.startsWith('execution_data ')).length).toBe(STOPPING.length + 1);

@@ -201,3 +201,29 @@ export function credentialRequestHelper(): IHttpRequestHelper {
 	const context = executeContext(new Easemob(), { parameters: {} });
 	return { helpers: { httpRequest: context.helpers.httpRequest } };
 }
+
+/**
+ * What n8n's credential tester (n8n 2.41.1, CredentialsTesterService.runRequestTest) shows for
+ * the credential's test: its rules for an HTTP answer's status, then the status text or the
+ * network code, else the error's own message.
+ */
+export async function credentialTestVerdict(store: CredentialStore): Promise<{ status: 'OK' | 'Error'; message: string }> {
+	try {
+		await runCredentialTest(store);
+		return { status: 'OK', message: 'Connection successful!' };
+	} catch (thrown) {
+		const error = thrown as Error & { cause?: { response?: { status: number; statusText?: string }; code?: string } };
+		const response = error.cause?.response;
+		if (response) {
+			for (const rule of credentialType.test?.rules ?? []) {
+				if (rule.type === 'responseCode' && rule.properties.value === response.status) return { status: 'Error', message: rule.properties.message };
+			}
+			if (response.status < 199 || response.status > 299) {
+				return { status: 'Error', message: response.statusText || `Received HTTP status code: ${response.status}` };
+			}
+		} else if (error.cause?.code) {
+			return { status: 'Error', message: error.cause.code };
+		}
+		return { status: 'Error', message: error.message };
+	}
+}

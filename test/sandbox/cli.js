@@ -17,6 +17,9 @@ const USAGE = `Usage: node test/sandbox/cli.js [options]
   --per-app <n>/<ms>    per-app delete limit (default 100/1000)
   --latency <ms>        delay before every API answer (default 0)
   --token-ttl <s>       token lifetime when the request has no ttl; 0 = never (default 86400)
+  --agora               Agora Chat mode: also accept 007 app tokens signed with the App Certificate
+  --app-id <hex32>      Agora mode's App ID (default ${DEFAULTS.appId})
+  --app-certificate <hex32>  Agora mode's App Certificate (default ${DEFAULTS.appCertificate})
   --help`;
 
 /** @param {string} message @returns {never} */
@@ -29,6 +32,12 @@ function usageError(message) {
 function count(name, text) {
   if (!/^\d+$/.test(text)) usageError(`--${name} takes a non-negative integer, not "${text}"`);
   return Number(text);
+}
+
+/** @param {string} name @param {string} text */
+function hex32(name, text) {
+  if (!/^[0-9a-fA-F]{32}$/.test(text)) usageError(`--${name} takes 32 hexadecimal characters, as Agora Console shows them`);
+  return text;
 }
 
 /** @param {string} name @param {string} text */
@@ -50,6 +59,9 @@ function parse() {
         'per-app': { type: 'string' },
         latency: { type: 'string' },
         'token-ttl': { type: 'string' },
+        agora: { type: 'boolean' },
+        'app-id': { type: 'string' },
+        'app-certificate': { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -85,6 +97,14 @@ function optionsFromArgs() {
   }
   if (values.latency !== undefined) options.latencyMs = count('latency', values.latency);
   if (values['token-ttl'] !== undefined) options.tokenTtlSeconds = count('token-ttl', values['token-ttl']);
+  if (!values.agora && (values['app-id'] !== undefined || values['app-certificate'] !== undefined)) {
+    usageError('--app-id and --app-certificate need --agora');
+  }
+  if (values.agora) {
+    options.agora = true;
+    options.appId = hex32('app-id', values['app-id'] ?? DEFAULTS.appId);
+    options.appCertificate = hex32('app-certificate', values['app-certificate'] ?? DEFAULTS.appCertificate);
+  }
   return options;
 }
 
@@ -101,17 +121,28 @@ async function main() {
     console.error(`Could not start the sandbox: ${error.message}`);
     process.exit(1);
   });
-  console.log(`Easemob sandbox running.
+  const agora = sandbox.agora
+    ? `
+Or, for an Agora Chat account (Account Type "Agora Chat — App ID and App Certificate"):
+  Host             ${sandbox.url}
+  Org Name         ${sandbox.orgName}
+  App Name         ${sandbox.appName}
+  App ID           ${sandbox.appId}
+  App Certificate  ${sandbox.appCertificate}
+`
+    : '';
+  console.log(`Easemob sandbox running${sandbox.agora ? ' in Agora Chat mode' : ''}.
 
-Paste into the n8n "Easemob API" credential:
+Paste into the n8n "Easemob API" credential (Account Type "Easemob — Client ID and Client Secret"):
   Host           ${sandbox.url}
   Org Name       ${sandbox.orgName}
   App Name       ${sandbox.appName}
   Client ID      ${sandbox.clientId}
   Client Secret  ${sandbox.clientSecret}
-
+${agora}
 Admin (no auth): GET  ${sandbox.url}/_sandbox/state
                  GET  ${sandbox.url}/_sandbox/requests
+                 GET  ${sandbox.url}/_sandbox/tokens   (the Agora tokens seen)
                  POST ${sandbox.url}/_sandbox/reset | configure | expire-tokens
 Rate limits: ${describeLimits(options.rateLimits)}. Latency: ${options.latencyMs ?? 0} ms.
 Ctrl+C stops.`);

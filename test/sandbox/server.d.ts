@@ -91,6 +91,16 @@ export interface SandboxOptions extends SandboxSettings {
 	appName?: string;
 	clientId?: string;
 	clientSecret?: string;
+	/**
+	 * Agora Chat mode: also accept AccessToken2 (`007…`) app tokens signed for `appId` with
+	 * `appCertificate`, answering 401 `auth_bad_access_token` for a bad one and 401 `unauthorized`
+	 * for an expired one. Client ID and Secret keep working. Default false.
+	 */
+	agora?: boolean;
+	/** Agora mode's App ID. Default DEFAULTS.appId. */
+	appId?: string;
+	/** Agora mode's App Certificate. Default DEFAULTS.appCertificate. */
+	appCertificate?: string;
 	/** Default: seed.json. Copied, never mutated. */
 	seed?: Seed;
 }
@@ -130,12 +140,18 @@ export interface Sandbox {
 	readonly appName: string;
 	readonly clientId: string;
 	readonly clientSecret: string;
+	/** Whether Agora mode is on; App ID and certificate are set only then. */
+	readonly agora: boolean;
+	readonly appId: string | undefined;
+	readonly appCertificate: string | undefined;
+	/** Every `007` token seen in Agora mode, first seen first (`GET /_sandbox/tokens` omits `token`). */
+	agoraTokens(): AgoraTokenSeen[];
 	state(): SandboxState;
 	counters(): Counters;
 	requests(): LoggedRequest[];
 	/** Throws a TypeError on an invalid value. */
 	configure(partial: SandboxSettings): void;
-	/** Every token issued so far answers 401 `unauthorized` from now on. */
+	/** Every token issued so far (and every Agora token seen so far) answers 401 `unauthorized` from now on. */
 	expireTokens(): void;
 	/** Back to the start seed (or `seed`, for this time only); clears counters, log, tokens, windows and faults. */
 	reset(seed?: Seed): void;
@@ -148,6 +164,8 @@ export interface Defaults {
 	readonly appName: string;
 	readonly clientId: string;
 	readonly clientSecret: string;
+	readonly appId: string;
+	readonly appCertificate: string;
 	readonly tokenTtlSeconds: number;
 	readonly rateLimits: Readonly<Required<RateLimits>>;
 }
@@ -155,3 +173,22 @@ export interface Defaults {
 export declare const DEFAULTS: Defaults;
 
 export declare function startSandbox(options?: SandboxOptions): Promise<Sandbox>;
+
+export interface AgoraTokenSeen {
+	token: string;
+	/** The first 12 hex digits of the token's SHA-256. */
+	fingerprint: string;
+	length: number;
+	/** From the token; null when it could not be read. */
+	appId: string | null;
+	issueTs: number | null;
+	/** Lifetime in seconds from issueTs. */
+	expire: number | null;
+	salt: number | null;
+	/** ms since the epoch. */
+	firstSeen: number;
+	/** Requests that carried it. */
+	requests: number;
+	/** How the last request carrying it was judged. */
+	verdict: 'accepted' | 'expired' | 'bad signature' | 'other App ID' | 'not a Chat app token' | 'malformed';
+}

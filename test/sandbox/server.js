@@ -11,6 +11,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { randomBytes, randomUUID } = require('node:crypto');
 
+const { agoraVerifier } = require('./agora');
+
 /**
  * @typedef {import('./server').SandboxOptions} SandboxOptions
  * @typedef {import('./server').SandboxSettings} SandboxSettings
@@ -34,6 +36,9 @@ const DEFAULTS = Object.freeze({
   appName: 'demo-app',
   clientId: 'YXA6SandboxClientId',
   clientSecret: 'YXA6SandboxClientSecret',
+  // Agora mode's App ID and App Certificate: 32 hexadecimal characters each, as Agora Console shows them.
+  appId: '5a4db0c0ffee4e1b9d5a3c7e2f6b8d10',
+  appCertificate: 'c3e1f0d2b4a69788e7d6c5b4a3921807',
   tokenTtlSeconds: 86_400,
   /** @type {Readonly<Limits>} */
   rateLimits: Object.freeze({
@@ -209,6 +214,9 @@ async function startSandbox(options = {}) {
   const clientId = options.clientId ?? DEFAULTS.clientId;
   const clientSecret = options.clientSecret ?? DEFAULTS.clientSecret;
   const host = options.host ?? '127.0.0.1';
+  const agora = options.agora
+    ? agoraVerifier({ appId: options.appId ?? DEFAULTS.appId, appCertificate: options.appCertificate ?? DEFAULTS.appCertificate })
+    : undefined;
   const applicationId = randomUUID();
   const seed = structuredClone(options.seed ?? JSON.parse(fs.readFileSync(path.join(__dirname, 'seed.json'), 'utf8')));
 
@@ -341,6 +349,10 @@ async function startSandbox(options = {}) {
   function authenticate(header) {
     if (header === undefined) return errorReply(401, 'unauthorized', EXPIRED);
     const token = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+    if (agora !== undefined && token?.startsWith('007')) {
+      const refusal = agora.verify(token);
+      return refusal && errorReply(401, refusal.error, refusal.description);
+    }
     const expiresAt = token === undefined ? undefined : tokens.get(token);
     if (expiresAt === undefined) {
       // Easemob tells a well-formed token it did not issue apart from a mangled one.
@@ -500,6 +512,9 @@ async function startSandbox(options = {}) {
         case 'POST /_sandbox/configure':
           sandbox.configure(body ?? {});
           return reply(200, settings);
+        case 'GET /_sandbox/tokens':
+          // Fingerprints, not the tokens: anyone on the machine can read this page.
+          return reply(200, (agora?.tokens() ?? []).map(({ token: _token, ...seen }) => seen));
         case 'POST /_sandbox/expire-tokens':
           sandbox.expireTokens();
           return reply(200, { expired: tokens.size });
@@ -539,6 +554,10 @@ async function startSandbox(options = {}) {
     appName,
     clientId,
     clientSecret,
+    agora: agora !== undefined,
+    appId: agora ? (options.appId ?? DEFAULTS.appId) : undefined,
+    appCertificate: agora ? (options.appCertificate ?? DEFAULTS.appCertificate) : undefined,
+    agoraTokens: () => agora?.tokens() ?? [],
     state: stateSnapshot,
     counters: counterSnapshot,
     requests: () => structuredClone(log),
@@ -551,10 +570,12 @@ async function startSandbox(options = {}) {
     expireTokens() {
       const now = Date.now();
       for (const [token, expiresAt] of tokens) tokens.set(token, Math.min(expiresAt, now));
+      agora?.expireAll();
     },
     reset(nextSeed) {
       users = usersFromSeed(nextSeed ?? seed);
       tokens = new Map();
+      agora?.reset();
       passed = new Map();
       log = [];
       counters = freshCounters();

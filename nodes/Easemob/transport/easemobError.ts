@@ -1,6 +1,7 @@
-import type { INode, JsonObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
+import { agoraRefusal, isAgoraCredential } from '../../../credentials/agoraAppToken';
 import { networkFailureInWords, tokenErrorIn } from '../../../credentials/easemobAppToken';
 
 /** An Easemob failure with what the router, retries and error items need to know about it. */
@@ -157,7 +158,12 @@ function retryAfterMs(headers: Record<string, unknown> | undefined): number | un
  * The one place that turns what n8n's HTTP helpers threw into an n8n error. It reads only the
  * status, Easemob's error body and Retry-After, never the request, so no token or secret is kept.
  */
-export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: number): EasemobApiError {
+export function toEasemobApiError(
+	node: INode,
+	thrown: unknown,
+	itemIndex: number,
+	credentials?: ICredentialDataDecryptedObject,
+): EasemobApiError {
 	if (thrown instanceof EasemobApiError) return thrown;
 	const tokenError = tokenErrorIn(thrown);
 	if (tokenError !== undefined) {
@@ -199,12 +205,15 @@ export function toEasemobApiError(node: INode, thrown: unknown, itemIndex: numbe
 	const body = parseBody(response.data);
 	const easemobError = typeof body?.error === 'string' ? body.error : undefined;
 	const text = typeof body?.error_description === 'string' ? body.error_description : undefined;
+	const answer = `${status}${easemobError ? ` ${easemobError}` : ''}${text ? `: ${text}` : ''}`;
+	// n8n has already signed a new token and sent the request again by the time a 401 gets here.
+	const agora =
+		status === 401 && credentials !== undefined && isAgoraCredential(credentials) ? agoraRefusal(credentials, answer) : undefined;
 	return new EasemobApiError(node, {
-		message: sentences(
-			`Easemob answered ${status}${easemobError ? ` ${easemobError}` : ''}${text ? `: ${text}` : ''}`,
-			(easemobError && FIXES[easemobError]) ?? fixForStatus(status),
-		),
-		hint: (easemobError && HINTS[easemobError]) ?? hintForStatus(status),
+		message:
+			agora?.message ??
+			sentences(`Easemob answered ${answer}`, (easemobError && FIXES[easemobError]) ?? fixForStatus(status)),
+		hint: agora?.hint ?? (easemobError && HINTS[easemobError]) ?? hintForStatus(status),
 		itemIndex,
 		statusCode: status,
 		easemobError,

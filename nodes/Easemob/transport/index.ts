@@ -153,7 +153,7 @@ export class EasemobClient {
 			waitedMs += grant.waitedMs;
 			const outcome = await this.whenFree(async () => await easemobApiRequest(this.context, request, this.policy.timeoutMs, this.credentials)).then(
 				(body) => ({ body }),
-				(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex) }),
+				(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex, this.credentials.data) }),
 			);
 			grant.done();
 			if (!('failure' in outcome)) return { body: outcome.body, attempts: attempt, waitedMs };
