@@ -12,6 +12,7 @@ import { newAgoraAppToken } from '../credentials/agoraToken';
 import { agoraStore, APP_CERTIFICATE, tokenIn, verdictFor } from './helpers/agora';
 import { appPath, deleteEndpoint, deleteOkBody, errorBody, HOST } from './helpers/easemob';
 import { CredentialStore, credentialTestVerdict, runNode } from './helpers/n8n';
+import { FIXES } from './helpers/messages';
 import { startSandbox, type Sandbox } from './sandbox/server';
 
 const params: INodeParameters = { resource: 'conversation', operation: 'delete', username: 'u1', channel: 'u2' };
@@ -221,7 +222,7 @@ describe('Agora Chat credential: one token, reused until refused', () => {
 
 		const error = await failure(runNode({ store: new CredentialStore({ realm: 'easemob', appName: appPath().split('/')[2], clientId: 'YXA6Own' }), parameters: params }));
 
-		expect(error.message).toBe('Easemob answered 401 unauthorized: Unable to authenticate due to expired access token');
+		expect(error.message).toBe(`Easemob answered 401 unauthorized: Unable to authenticate due to expired access token. ${FIXES.unauthorized}`);
 	});
 });
 
