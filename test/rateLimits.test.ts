@@ -5,23 +5,17 @@
 import nock from 'nock';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
+import { drive, useFakeClock } from './helpers/clock';
 import { appPath, deleteOkBody, errorBody, freshStore, HOST } from './helpers/easemob';
 import type { CredentialStore } from './helpers/n8n';
 import { runNode } from './helpers/n8n';
 import { backoffMs } from '../nodes/Easemob/transport';
 
 const STEP_MS = 10;
-// Captured before jest fakes the clock: real I/O in n8n's HTTP client needs real time to finish.
-const realSetTimeout = global.setTimeout;
 
 beforeAll(() => nock.disableNetConnect());
-beforeEach(() => {
-	jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
-});
-afterEach(() => {
-	jest.useRealTimers();
-	nock.cleanAll();
-});
+useFakeClock();
+afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 interface Sent {
@@ -58,23 +52,6 @@ function easemob(answer: (sent: Sent, n: number) => [number, unknown, Record<str
 			}, latencyMs);
 		});
 	return { sent, maxInFlight: () => maxInFlight };
-}
-
-/**
- * Runs `work` to completion on the virtual clock: it moves to the next timer only after real
- * work (n8n's HTTP client does some) has had time to finish, and never more than a second at a
- * time, so a slow machine cannot make it leap to an HTTP timeout while an answer is on its way.
- */
-async function drive<T>(work: Promise<T>): Promise<T> {
-	let settled = false;
-	void work.finally(() => (settled = true)).catch(() => undefined);
-	for (;;) {
-		for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => realSetTimeout(resolve, 2));
-		if (settled) return await work;
-		const ceiling = setTimeout(() => undefined, 1000);
-		await jest.advanceTimersToNextTimerAsync();
-		clearTimeout(ceiling);
-	}
 }
 
 function execution(items: IDataObject[], options: IDataObject, extra: { store?: CredentialStore } = {}) {
