@@ -5,7 +5,7 @@ import type { EasemobApiError } from './easemobError';
 import { retryLimitReached, toEasemobApiError } from './easemobError';
 import type { CheckSlot, Grant, PacingLimits } from './scheduling';
 import { ExecutionSchedule, paceFor, sleepUnlessStopped } from './scheduling';
-import { appBaseUrl } from '../../../credentials/easemobAppToken';
+import { appBaseUrl, newestToken } from '../../../credentials/easemobAppToken';
 
 export interface EasemobRequest {
 	method: IHttpRequestMethods;
@@ -36,6 +36,8 @@ export interface EasemobResponse {
 export type { CheckSlot } from './scheduling';
 
 const FIRST_BACKOFF_MS = 1000;
+// A token can be replaced while requests carry it: each such 401 is sent again, a few times at most.
+const MAX_TOKEN_REPLACED_RESENDS = 2;
 const MAX_BACKOFF_MS = 30_000;
 
 /** Exponential backoff with jitter: the wait after failed attempt `attempt` (1-based). */
@@ -78,10 +80,16 @@ async function easemobApiRequest(
 			timeout: timeoutMs,
 		},
 		// Without it n8n reads and decrypts the credential from its database for every request,
-		// which took most of the node's time in large runs. n8n writes a renewed token into this
-		// same object, so every request of the execution uses it.
+		// which took most of the node's time in large runs.
 		{ credentialsDecrypted: credentials },
 	);
+}
+
+/** What one call did besides its answer: how often it went out, and with which token last. */
+interface Sent {
+	/** 2 when n8n sent it again itself, after a 401 and a new token. */
+	sends: number;
+	token: unknown;
 }
 
 function isRateLimited(failure: EasemobApiError): boolean {
@@ -141,6 +149,8 @@ export class EasemobClient {
 		let retryWaitMs = 0;
 		let paceWaitCounts = false;
 		let last: EasemobApiError | undefined;
+		// Sent again at once when this process got a newer token while the item's was refused.
+		let tokenReplacedResends = 0;
 		const limitReached = (failure: EasemobApiError, limit: 'attempts' | 'wait') =>
 			retryLimitReached(failure, { attempts, waitedMs, limit, policy });
 		for (;;) {
@@ -156,31 +166,41 @@ export class EasemobClient {
 				throw limitReached(last, 'wait');
 			}
 			attempts += 1;
+			const sent: Sent = { sends: 1, token: undefined };
 			const outcome = await this.schedule
 				.inTurn(async () => {
 					grant.sending();
-					return await easemobApiRequest(this.context, request, policy.timeoutMs, this.credentials);
+					return await this.request(request, sent);
 				})
 				.then(
 					(body) => ({ body }),
 					(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex) }),
 				);
 			if (!('failure' in outcome)) {
-				grant.answered();
+				grant.answered(sent.sends);
 				return { body: outcome.body, attempts, waitedMs };
 			}
 			const { failure } = outcome;
 			last = failure;
+			if (
+				failure.statusCode === 401 &&
+				sent.token !== newestToken(this.credentials.data ?? {}) &&
+				tokenReplacedResends < MAX_TOKEN_REPLACED_RESENDS
+			) {
+				grant.answered(sent.sends);
+				tokenReplacedResends += 1;
+				continue;
+			}
 			let delayMs: number;
 			if (isRateLimited(failure)) {
-				const refusal = grant.refused();
+				const refusal = grant.refused(sent.sends);
 				// With retries turned off there is nothing to explain beyond Easemob's answer.
 				if (policy.maxAttempts === 1) throw failure;
 				if (refusal.kind === 'user') counted += 1;
 				paceWaitCounts = refusal.kind !== 'user';
 				delayMs = failure.retryAfterMs ?? (refusal.kind === 'unclear' ? refusal.retryAt - Date.now() : 0);
 			} else {
-				grant.answered();
+				grant.answered(sent.sends);
 				if (!failure.transient) throw failure;
 				counted += 1;
 				paceWaitCounts = false;
@@ -192,6 +212,27 @@ export class EasemobClient {
 			if (!(await sleepUnlessStopped(delayMs, stopped))) return undefined;
 			retryWaitMs += delayMs;
 			waitedMs += delayMs;
+		}
+	}
+
+	/**
+	 * Sends with a copy of the credential, so that when Easemob refuses the token, n8n hands the
+	 * credential's preAuthentication the very token refused, not one another request has already
+	 * put in its place. A renewed token then becomes the one the execution's next requests carry.
+	 */
+	private async request(request: EasemobRequest, sent: Sent): Promise<unknown> {
+		const shared = this.credentials.data ?? {};
+		const data = { ...shared };
+		const carried = data.appToken;
+		try {
+			return await easemobApiRequest(this.context, request, this.policy.timeoutMs, { ...this.credentials, data });
+		} finally {
+			sent.token = data.appToken;
+			if (data.appToken !== carried) {
+				// n8n sends a request again only when it had a token that was refused.
+				if (typeof carried === 'string' && carried !== '') sent.sends = 2;
+				shared.appToken = data.appToken;
+			}
 		}
 	}
 }
