@@ -97,6 +97,36 @@ describe('the adaptive pace', () => {
 	}, 60_000);
 });
 
+describe('a user whose window is full elsewhere', () => {
+	test('two processes, 8 one-item executions for one user at 2 per 10 s: all deleted in 4 windows, each 429 waits a full one', async () => {
+		tokenEndpoint('YWMtT', 2);
+		const seen = limitedDeletes({ appLimit: () => 1000, userLimit: 2, userWindowMs: 10_000 });
+		const workers = processes(2);
+		const options = { userRateLimit: 2, userRateWindow: 10 };
+		const startedAt = Date.now();
+
+		const outputs = await drive(
+			Promise.all(
+				Array.from({ length: 8 }, async (_, k) => {
+					const store = freshStore({ clientId: 'YXA6OneClient' });
+					return await workers[k % 2].runNode({ store, parameters: parameters(options), items: [{ username: 'solo' }] });
+				}),
+			),
+		);
+
+		expect(outputs.flat().map((o) => o.json.deleted)).toEqual(Array(8).fill(true));
+		// The requests go in rounds: no short retry is spent on a full window, each 429 waits one.
+		const rounds = [...new Set(seen.map((r) => r.at))];
+		for (let k = 1; k < rounds.length; k++) expect(rounds[k] - rounds[k - 1]).toBeGreaterThanOrEqual(10_200);
+		expect(seen.filter((r) => r.status === 429).length).toBeGreaterThan(0);
+		// 2 per window: the last two in the fourth window, soon after it surely began.
+		expect(rounds.length).toBe(4);
+		expect(rounds[3] - startedAt).toBeLessThan(3 * 10_200 + 2000);
+		// Each item's 429s for the full window left it attempts to spare.
+		expect(Math.max(...outputs.flat().map((o) => o.json.attempts as number))).toBeLessThanOrEqual(2);
+	}, 60_000);
+});
+
 describe('the schedule of one execution', () => {
 	test('250 paced items: a user at its limit gives up its place among the items checked ahead, others go on', async () => {
 		tokenEndpoint();
