@@ -74,6 +74,23 @@ describe('the adaptive pace', () => {
 		expect(Math.max(...output.map((o) => o.json.attempts as number))).toBeLessThanOrEqual(3);
 	}, 60_000);
 
+	test("the app's 429s use up no attempts: with Max Attempts 2, items refused for 3 s are all deleted", async () => {
+		tokenEndpoint();
+		let openAt = Infinity;
+		const seen = limitedDeletes({ appLimit: (now) => (now < openAt ? 0 : 1000) });
+		openAt = Date.now() + 3000;
+
+		const output = await drive(
+			runNode({ store: freshStore(), parameters: parameters({ maxAttempts: 2, userRateLimit: 0 }), items: users(30) }),
+		);
+
+		expect(output.map((o) => o.json.deleted)).toEqual(Array(30).fill(true));
+		// Sent more often than Max Attempts allows for other failures.
+		expect(Math.max(...output.map((o) => o.json.attempts as number))).toBeGreaterThan(2);
+		// While refusing, each 429 held the app for the rest of Easemob's second: a few per second.
+		expect(seen.filter((r) => r.status === 429).length).toBeLessThan(30);
+	}, 60_000);
+
 	test('two processes sharing one app limit converge below it, with no item failed', async () => {
 		tokenEndpoint('YWMtT', 2);
 		const seen = limitedDeletes({ appLimit: () => 40 });
@@ -102,7 +119,8 @@ describe('a user whose window is full elsewhere', () => {
 		tokenEndpoint('YWMtT', 2);
 		const seen = limitedDeletes({ appLimit: () => 1000, userLimit: 2, userWindowMs: 10_000 });
 		const workers = processes(2);
-		const options = { userRateLimit: 2, userRateWindow: 10 };
+		// Max Retry Wait below one window: waiting for the user's window is pacing, not retrying.
+		const options = { userRateLimit: 2, userRateWindow: 10, maxRetryWait: 5 };
 		const startedAt = Date.now();
 
 		const outputs = await drive(

@@ -160,7 +160,8 @@ export class EasemobClient {
 			if (grant === undefined) return undefined;
 			slot?.release();
 			waitedMs += grant.waitedMs;
-			if (paceWaitCounts) retryWaitMs += grant.waitedMs;
+			// Waits for the user's window are pacing, whatever the item went through before.
+			if (paceWaitCounts) retryWaitMs += grant.waitedMs - grant.userWaitedMs;
 			if (last !== undefined && retryWaitMs > policy.maxRetryWaitMs) {
 				grant.unsent();
 				throw limitReached(last, 'wait');

@@ -135,6 +135,8 @@ export type RateRefusal =
 export interface Grant {
 	/** Time spent waiting for the pace. */
 	waitedMs: number;
+	/** The part of it spent waiting for the user's window. */
+	userWaitedMs: number;
 	/**
 	 * Resolves when the request may leave (false once stopped): it may have waited for a free slot
 	 * since it was let through, and the app may have been held meanwhile.
@@ -205,6 +207,7 @@ export class AppPace {
 		const userSpan = limits.userWindowMs * USER_WINDOW_SAFETY;
 		const userPace = user !== undefined && limits.userLimit > 0 ? this.userPace(user, userSpan) : undefined;
 		let waitedForUser = false;
+		let userWaitedMs = 0;
 		for (;;) {
 			if (stopped()) return undefined;
 			const now = Date.now();
@@ -216,6 +219,7 @@ export class AppPace {
 				if (!waitedForUser) onUserWait?.();
 				waitedForUser = true;
 				if (!(await sleepUnlessStopped(userWait, stopped))) return undefined;
+				userWaitedMs += Date.now() - now;
 				continue;
 			}
 			const appWait = limits.appPerSecond > 0 ? this.appWait(limits.appPerSecond, now) : 0;
@@ -241,6 +245,7 @@ export class AppPace {
 		};
 		return {
 			waitedMs: grantedAt - startedAt,
+			userWaitedMs,
 			sending: async () => {
 				// A 429 that came since it was let through means Easemob's window is spent.
 				if (appWindow && Date.now() < this.heldUntil) {
