@@ -55,7 +55,7 @@ export const requestOptionFields: INodeProperties[] = [
 		typeOptions: { minValue: 0 },
 		default: 120,
 		description:
-			'Most time an item waits between attempts, in all. Waits grow exponentially from about 1 second, or follow Easemob\'s Retry-After when it sends one; after a 429 the item waits for the slower pace. Waiting a full User Rate Window after a 429 for a user whose window is full does not count here: Max Attempts bounds those.',
+			'Most time an item waits between attempts, in all. Waits grow exponentially from about 1 second, or follow Easemob\'s Retry-After when it sends one; after a 429 the item waits for the slower pace. Waiting for the item\'s user\'s window, a full User Rate Window after a 429 for a user whose window is full included, does not count here: Max Attempts bounds those 429s.',
 	},
 	{
 		displayName: 'Timeout (Seconds)',
