@@ -132,7 +132,8 @@ export class EasemobApi implements ICredentialType {
 						false,
 					);
 				}
-				return response.access_token;
+				const expiresIn = response.expires_in;
+				return { token: response.access_token, expiresInSeconds: typeof expiresIn === 'number' ? expiresIn : undefined };
 			} catch (error) {
 				throw describeTokenFailure(error, credentials);
 			}

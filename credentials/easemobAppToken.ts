@@ -3,9 +3,12 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 // Easemob's own rule for org and app names; it also keeps both to exactly one path segment.
 const APP_KEY_PART = /^[A-Za-z0-9_-]+$/;
 
-// Concurrent requests that find the token missing or expired must share one token request:
-// Easemob bans accounts that ask for tokens too often.
-const REUSE_FRESH_TOKEN_MS = 10_000;
+// A token that replaced a refused one and is refused within this time of being issued is refused
+// for another reason than its age (a revoked app, another cluster): yet another one would not
+// help, and Easemob bans accounts that ask for tokens too often.
+const LEAST_TOKEN_AGE_MS = 1000;
+// A token handed out this close to its end could expire before the request it goes with arrives.
+const EXPIRY_MARGIN_MS = 1000;
 
 // n8n 1.x wraps what preAuthentication throws in a NodeApiError that keeps the message but drops
 // the error itself, so the node finds a token error again by its message.
@@ -82,41 +85,73 @@ export function appBaseUrl(credentials: ICredentialDataDecryptedObject): string 
 	return `${url.origin}/${orgName}/${appName}`;
 }
 
+/** A token with its lifetime, when Easemob gives one (`expires_in`; 0 means it never expires). */
+export interface FetchedToken {
+	token: string;
+	expiresInSeconds?: number;
+}
+
 interface SharedToken {
 	pending?: Promise<string>;
 	token?: string;
 	fetchedAt: number;
+	/** When to stop handing it out: a little before Easemob ends it. */
+	expiresAt: number;
+	/** Whether it was fetched because Easemob refused the one before. */
+	replacedRefused: boolean;
 }
 
 const sharedTokens = new Map<string, SharedToken>();
 
+function sharedTokenKey(credentials: ICredentialDataDecryptedObject): string {
+	return JSON.stringify(
+		['host', 'orgName', 'appName', 'clientId', 'clientSecret'].map((name) => field(credentials, name)),
+	);
+}
+
+/** The newest token this process got for the credential, unless it is known to have expired. */
+export function newestToken(credentials: ICredentialDataDecryptedObject): string | undefined {
+	const shared = sharedTokens.get(sharedTokenKey(credentials));
+	return shared?.token !== undefined && Date.now() < shared.expiresAt ? shared.token : undefined;
+}
+
 /**
- * Runs `fetchToken` unless another request for the same app and client is already fetching a
- * token, or fetched one moments ago that differs from the one the caller found rejected.
+ * What preAuthentication answers when n8n finds the credential's token missing or refused (401):
+ * `credentials.appToken` is then the token the refused request carried, since the node sends
+ * each request with a copy of the credential. Concurrent refusals share one `fetchToken`, and a
+ * token refused after another one was fetched gets that other one: so a process asks for at most
+ * one token per expiry, however many requests and executions were using the old one.
  */
 export async function sharedTokenFetch(
 	credentials: ICredentialDataDecryptedObject,
-	fetchToken: () => Promise<string>,
+	fetchToken: () => Promise<string | FetchedToken>,
 ): Promise<string> {
-	const key = JSON.stringify(
-		['host', 'orgName', 'appName', 'clientId', 'clientSecret'].map((name) => field(credentials, name)),
-	);
+	const key = sharedTokenKey(credentials);
 	const shared = sharedTokens.get(key);
 	if (shared?.pending) return await shared.pending;
-	if (
-		shared?.token !== undefined &&
-		shared.token !== credentials.appToken &&
-		Date.now() - shared.fetchedAt < REUSE_FRESH_TOKEN_MS
-	) {
-		return shared.token;
+	const now = Date.now();
+	if (shared?.token !== undefined && now < shared.expiresAt) {
+		if (shared.token !== credentials.appToken) return shared.token;
+		if (shared.replacedRefused && now - shared.fetchedAt < LEAST_TOKEN_AGE_MS) return shared.token;
 	}
-	const pending = fetchToken();
-	sharedTokens.set(key, { pending, fetchedAt: Date.now() });
+	const fetchedAt = now;
+	const replacedRefused = typeof credentials.appToken === 'string' && credentials.appToken !== '';
+	const pending = fetchToken().then((fetched) => (typeof fetched === 'string' ? { token: fetched } : fetched));
+	const token = pending.then((fetched) => fetched.token);
+	sharedTokens.set(key, { pending: token, fetchedAt, expiresAt: Infinity, replacedRefused });
 	pending.then(
-		(token) => sharedTokens.set(key, { token, fetchedAt: Date.now() }),
+		({ token, expiresInSeconds }) =>
+			sharedTokens.set(key, {
+				token,
+				fetchedAt,
+				expiresAt: expiresInSeconds
+					? fetchedAt + expiresInSeconds * 1000 - Math.min(EXPIRY_MARGIN_MS, expiresInSeconds * 100)
+					: Infinity,
+				replacedRefused,
+			}),
 		() => sharedTokens.delete(key),
 	);
-	return await pending;
+	return await token;
 }
 
 const NETWORK_FAILURES: Record<string, string> = {

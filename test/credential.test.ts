@@ -3,6 +3,7 @@ import type { INodeParameters } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import { appName, appPath, deleteEndpoint, deleteOkBody, errorBody, freshStore, HOST, tokenEndpoint } from './helpers/easemob';
+import { drive, useFakeClock } from './helpers/clock';
 import { CredentialStore, runCredentialTest, runNode } from './helpers/n8n';
 import { startSandbox } from './sandbox/server';
 
@@ -154,6 +155,132 @@ describe('EasemobApi credential: the app token', () => {
 		const error = await failure(runNode({ store: freshStore(), parameters: params }));
 
 		expect(error.message).toMatch(/^Easemob answered the token request without an access token/);
+	});
+});
+
+describe('EasemobApi credential: a token that expires while many requests use it', () => {
+	const expired = errorBody('unauthorized', 'Unable to authenticate due to expired access token');
+	const manyItems = (count: number) => Array.from({ length: count }, (_, i) => ({ username: `u${i}` }));
+	const manyParams: INodeParameters = {
+		...params,
+		username: '={{ $json.username }}',
+		options: { appRateLimit: 0, userRateLimit: 0, concurrency: 10 },
+	};
+
+	/**
+	 * Answers deletes, refusing `refused` tokens with 401; the first refusal comes at once, later
+	 * ones after 300 ms, when the new token has long arrived (as from a busy Easemob).
+	 */
+	function deletes(refused: (token: string) => boolean) {
+		const seen: string[] = [];
+		nock(HOST)
+			.delete(() => true)
+			.times(Infinity)
+			.reply(function (_path, _body, callback) {
+				const token = String(this.req.headers.authorization).replace('Bearer ', '');
+				seen.push(token);
+				const refusals = seen.filter(refused).length;
+				const answer: [number, nock.Body] = refused(token) ? [401, expired] : [200, deleteOkBody('u')];
+				setTimeout(() => callback(null, answer), refused(token) && refusals > 1 ? 300 : 0);
+			});
+		return seen;
+	}
+
+	test('20 concurrent items after an expiry make exactly one token request, and every item is deleted', async () => {
+		const token = tokenEndpoint('YWMtRenewed', 5);
+		const seen = deletes((t) => t === 'YWMtExpired');
+
+		const output = await runNode({ store: freshStore({ appToken: 'YWMtExpired' }), parameters: manyParams, items: manyItems(20) });
+
+		expect(token.seen).toHaveLength(1);
+		expect(output.map((o) => o.json.deleted)).toEqual(Array(20).fill(true));
+		// Only the requests already on their way carried the expired token.
+		expect(seen.filter((t) => t === 'YWMtExpired')).toHaveLength(10);
+	});
+
+	test('two processes sharing the credential record: one token request each after an expiry', async () => {
+		const token = tokenEndpoint('YWMtRenewed', 5);
+		deletes((t) => t === 'YWMtExpired');
+		const store = freshStore({ appToken: 'YWMtExpired' });
+		// Each process has its own module state, as n8n workers do; the store stands for the database.
+		const workers: Array<typeof import('./helpers/n8n')> = [];
+		for (let i = 0; i < 2; i++) jest.isolateModules(() => workers.push(require('./helpers/n8n')));
+
+		const outputs = await Promise.all(
+			workers.map(async (worker) => await worker.runNode({ store, parameters: manyParams, items: manyItems(20) })),
+		);
+
+		expect(token.seen).toHaveLength(2);
+		expect(outputs.flat().map((o) => o.json.deleted)).toEqual(Array(40).fill(true));
+		// Loading n8n-core once more per process takes seconds.
+	}, 60_000);
+
+});
+
+describe('EasemobApi credential: tokens on the fake clock', () => {
+	useFakeClock();
+	const expired = errorBody('unauthorized', 'Unable to authenticate due to expired access token');
+	const manyItems = (count: number, from = 0) => Array.from({ length: count }, (_, i) => ({ username: `u${from + i}` }));
+	const manyParams: INodeParameters = {
+		...params,
+		username: '={{ $json.username }}',
+		options: { appRateLimit: 0, userRateLimit: 0, concurrency: 10 },
+	};
+
+	function deletes(refused: (token: string) => boolean, latencyMs: number) {
+		const seen: string[] = [];
+		nock(HOST)
+			.delete(() => true)
+			.times(Infinity)
+			.reply(function (_path, _body, callback) {
+				const token = String(this.req.headers.authorization).replace('Bearer ', '');
+				seen.push(token);
+				const answer: [number, nock.Body] = refused(token) ? [401, expired] : [200, deleteOkBody('u')];
+				setTimeout(() => callback(null, answer), latencyMs);
+			});
+		return seen;
+	}
+
+	test('a token Easemob keeps refusing: one new token, each item sent twice, then the 401 for every item', async () => {
+		const token = tokenEndpoint('YWMtRenewed', 5);
+		const seen = deletes(() => true, 0);
+
+		const output = await drive(
+			runNode({ store: freshStore({ appToken: 'YWMtRevoked' }), parameters: manyParams, items: manyItems(30), continueOnFail: true }),
+		);
+
+		expect(token.seen).toHaveLength(1);
+		expect(seen).toHaveLength(60);
+		expect(output.map((o) => o.json.error)).toEqual(
+			Array(30).fill('Easemob answered 401 unauthorized: Unable to authenticate due to expired access token'),
+		);
+	});
+
+	test('an 8 s token lifetime over a 20 s run of two executions: no item fails, one new token per expiry', async () => {
+		const expiresAt = new Map<string, number>();
+		const issuedAt: number[] = [];
+		nock(HOST)
+			.post(`${appPath()}/token`)
+			.times(Infinity)
+			.reply(() => {
+				const token = `YWMt${issuedAt.length}`;
+				issuedAt.push(Date.now());
+				expiresAt.set(token, Date.now() + 8000);
+				return [200, { access_token: token, expires_in: 8 }];
+			});
+		deletes((token) => !(Date.now() < (expiresAt.get(token) ?? 0)), 20);
+		const store = freshStore();
+		const paced: INodeParameters = { ...manyParams, options: { appRateLimit: 5, userRateLimit: 0 } };
+		const later = async () => {
+			await new Promise((resolve) => setTimeout(resolve, 5000));
+			return await runNode({ store, parameters: paced, items: manyItems(50, 50) });
+		};
+
+		const outputs = await drive(Promise.all([runNode({ store, parameters: paced, items: manyItems(50) }), later()]));
+
+		expect(outputs.flat().map((o) => o.json.deleted)).toEqual(Array(100).fill(true));
+		expect(issuedAt.length).toBeGreaterThanOrEqual(3);
+		for (let k = 1; k < issuedAt.length; k++) expect(issuedAt[k] - issuedAt[k - 1]).toBeGreaterThanOrEqual(7000);
 	});
 });
 

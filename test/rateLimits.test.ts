@@ -5,23 +5,17 @@
 import nock from 'nock';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
+import { drive, useFakeClock } from './helpers/clock';
 import { appPath, deleteOkBody, errorBody, freshStore, HOST } from './helpers/easemob';
 import type { CredentialStore } from './helpers/n8n';
 import { runNode } from './helpers/n8n';
 import { backoffMs } from '../nodes/Easemob/transport';
 
 const STEP_MS = 10;
-// Captured before jest fakes the clock: real I/O in n8n's HTTP client needs real time to finish.
-const realSetTimeout = global.setTimeout;
 
 beforeAll(() => nock.disableNetConnect());
-beforeEach(() => {
-	jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
-});
-afterEach(() => {
-	jest.useRealTimers();
-	nock.cleanAll();
-});
+useFakeClock();
+afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 interface Sent {
@@ -60,23 +54,6 @@ function easemob(answer: (sent: Sent, n: number) => [number, unknown, Record<str
 	return { sent, maxInFlight: () => maxInFlight };
 }
 
-/**
- * Runs `work` to completion on the virtual clock: it moves to the next timer only after real
- * work (n8n's HTTP client does some) has had time to finish, and never more than a second at a
- * time, so a slow machine cannot make it leap to an HTTP timeout while an answer is on its way.
- */
-async function drive<T>(work: Promise<T>): Promise<T> {
-	let settled = false;
-	void work.finally(() => (settled = true)).catch(() => undefined);
-	for (;;) {
-		for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => realSetTimeout(resolve, 2));
-		if (settled) return await work;
-		const ceiling = setTimeout(() => undefined, 1000);
-		await jest.advanceTimersToNextTimerAsync();
-		clearTimeout(ceiling);
-	}
-}
-
 function execution(items: IDataObject[], options: IDataObject, extra: { store?: CredentialStore } = {}) {
 	const parameters: INodeParameters = {
 		resource: 'conversation',
@@ -102,22 +79,20 @@ function items(count: number, username: (i: number) => string): IDataObject[] {
 	return Array.from({ length: count }, (_, i) => ({ username: username(i), channel: `c${i}` }));
 }
 
-function gaps(times: number[]): number[] {
-	return times.slice(1).map((t, i) => t - times[i]);
-}
-
 describe('pacing', () => {
-	test('the app-wide limit holds in every one-second window, counted from each answer', async () => {
+	test('the app-wide limit holds in every one-second window, counted from each answer, and requests leave evenly spaced', async () => {
 		const api = easemob(undefined, 50);
 
-		const { output } = await run(items(12, (i) => `user${i}`), { appRateLimit: 5, userRateLimit: 0 });
+		const { output, startedAt } = await run(items(12, (i) => `user${i}`), { appRateLimit: 5, userRateLimit: 0 });
 
 		expect(output).toHaveLength(12);
 		const times = api.sent.map((s) => s.at);
-		// The first five go at once; every later one waits for the answer five places earlier plus 1 s.
-		expect(times[4] - times[0]).toBeLessThan(100);
+		// One every 200 ms at 5 per second, not five at once (a request seen late only seems later).
+		for (let k = 1; k < 5; k++) expect(times[k] - startedAt).toBeGreaterThanOrEqual(200 * k);
+		// Every later one waits for the answer five places earlier plus 1 s.
 		for (let k = 5; k < times.length; k++) expect(times[k] - times[k - 5]).toBeGreaterThanOrEqual(50 + 1000);
-		expect(times[11] - times[0]).toBeLessThan(2 * (50 + 1000) + 100);
+		// The twelfth in the third window, not a fourth.
+		expect(times[11] - startedAt).toBeLessThan(3 * (50 + 1000));
 	});
 
 	test('a user at the window limit waits; other users go ahead', async () => {
@@ -209,21 +184,24 @@ describe('retries', () => {
 		]);
 	});
 
-	test('429 reach_limit is retried with growing waits until it goes through', async () => {
+	test('429 reach_limit for a lone user: sent again in the next second, then only a full user window after each 429', async () => {
 		const api = easemob((sent, n) =>
 			n < 4 ? [429, errorBody('reach_limit', 'This request has reached api limit')] : [200, deleteOkBody(sent.username)],
 		);
 
 		const { output } = await run(items(1, () => 'u1'), {});
 
-		const waits = gaps(api.sent.map((s) => s.at));
-		expect(waits).toHaveLength(3);
-		[500, 1000, 2000].forEach((least, i) => {
-			expect(waits[i]).toBeGreaterThanOrEqual(least);
-			expect(waits[i]).toBeLessThanOrEqual(2 * least + 2 * STEP_MS);
-		});
+		const times = api.sent.map((s) => s.at);
+		expect(times).toHaveLength(4);
+		// The first 429 could be the app's: the next second starts a new app window.
+		expect(times[1]).toBe((Math.floor(times[0] / 1000) + 1) * 1000);
+		// Another one says the user's window is full (elsewhere): 60 s × 1.02 after each.
+		expect(times[2] - times[1]).toBeGreaterThanOrEqual(61_200);
+		expect(times[2] - times[1]).toBeLessThanOrEqual(61_200 + 2 * STEP_MS);
+		expect(times[3] - times[2]).toBeGreaterThanOrEqual(61_200);
+		// Those two count as attempts, the first did not: 3 of 5 attempts used, and no Max Retry Wait.
 		expect(output![0].json).toMatchObject({ deleted: true, attempts: 4 });
-		expect(output![0].json.waitedMs).toBeGreaterThanOrEqual(3500);
+		expect(output![0].json.waitedMs).toBeGreaterThanOrEqual(2 * 61_200);
 	});
 
 	test("Easemob's Retry-After is honoured", async () => {

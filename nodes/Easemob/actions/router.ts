@@ -9,6 +9,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import * as conversation from './conversation/Conversation.resource';
 import { readRequestPolicy } from './requestOptions';
 import type { PreparedCall } from './types';
+import type { CheckSlot } from '../transport';
 import { EasemobClient } from '../transport';
 import { EasemobApiError } from '../transport/easemobError';
 
@@ -17,12 +18,6 @@ type Prepare = (this: IExecuteFunctions, itemIndex: number) => PreparedCall;
 const operations: Record<string, Record<string, Prepare>> = {
 	conversation: { delete: conversation.delete.prepare },
 };
-
-// Under a pace, items are checked only while fewer than this many checked ones wait to be sent:
-// checking costs n8n's expression evaluation, and done all at once it delays the first requests
-// and then leaves the pace idle. Without a pace the run is bound by CPU alone, and checking in
-// one go measured faster than interleaving.
-const CHECKED_AHEAD_OF_PACE = 100;
 
 type ItemError = NodeApiError | NodeOperationError;
 
@@ -76,16 +71,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 
 	const { id, name } = this.getNode().credentials?.easemobApi ?? { id: null, name: '' };
 	const policy = readRequestPolicy(this);
-	const checkedAhead = policy.appPerSecond > 0 || policy.userLimit > 0 ? CHECKED_AHEAD_OF_PACE : Infinity;
 	const client = new EasemobClient(
 		this,
 		{ id: id ?? '', name, type: 'easemobApi', data: await this.getCredentials<ICredentialDataDecryptedObject>('easemobApi') },
 		policy,
 		() => firstFailure !== undefined || this.getExecutionCancelSignal()?.aborted === true,
 	);
-	const send = async (call: PreparedCall, itemIndex: number) => {
+	const send = async (call: PreparedCall, itemIndex: number, slot: CheckSlot) => {
 		try {
-			const response = await client.send(call.request, itemIndex);
+			const response = await client.send(call.request, itemIndex, slot);
 			if (response !== undefined) output[itemIndex] = { json: call.output(response), pairedItem: { item: itemIndex } };
 		} catch (error) {
 			fail(error, itemIndex);
@@ -94,11 +88,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 
 	const sending: Array<Promise<void>> = [];
 	for (let itemIndex = 0; itemIndex < items.length && firstFailure === undefined; itemIndex++) {
-		await client.roomToSend(checkedAhead);
-		if (firstFailure !== undefined) break;
+		const slot = await client.slotToCheck();
+		if (firstFailure !== undefined) {
+			slot.release();
+			break;
+		}
 		try {
-			sending.push(send(prepare.call(this, itemIndex), itemIndex));
+			sending.push(send(prepare.call(this, itemIndex), itemIndex, slot));
 		} catch (error) {
+			slot.release();
 			fail(error, itemIndex);
 		}
 	}

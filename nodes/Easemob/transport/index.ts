@@ -1,9 +1,11 @@
 import type { ICredentialsDecrypted, IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import type { EasemobApiError } from './easemobError';
 import { retryLimitReached, toEasemobApiError } from './easemobError';
-import type { AppPacing, PacingLimits } from './pacing';
-import { pacingFor, sleepUnlessStopped } from './pacing';
+import type { CheckSlot, Grant, PacingLimits } from './scheduling';
+import { ExecutionSchedule, paceFor, sleepUnlessStopped } from './scheduling';
+import { appBaseUrl, newestToken } from '../../../credentials/easemobAppToken';
 
 export interface EasemobRequest {
 	method: IHttpRequestMethods;
@@ -17,9 +19,9 @@ export interface EasemobRequest {
 export interface RequestPolicy extends PacingLimits {
 	/** Requests in flight at once, per execution. */
 	concurrency: number;
-	/** Attempts per item, the first included. */
+	/** Attempts per item, the first included, not counting 429s the pace answers for. */
 	maxAttempts: number;
-	/** Time an item may spend waiting between attempts, in all. */
+	/** Time an item may spend waiting between attempts, in all, not counting waits for its user's window. */
 	maxRetryWaitMs: number;
 	timeoutMs: number;
 }
@@ -31,13 +33,28 @@ export interface EasemobResponse {
 	waitedMs: number;
 }
 
+export type { CheckSlot } from './scheduling';
+
 const FIRST_BACKOFF_MS = 1000;
+// A token can be replaced while requests carry it: each such 401 is sent again, a few times at most.
+const MAX_TOKEN_REPLACED_RESENDS = 2;
 const MAX_BACKOFF_MS = 30_000;
 
 /** Exponential backoff with jitter: the wait after failed attempt `attempt` (1-based). */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
 	const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1));
 	return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** The app the credential names, however its Host is spelled; the raw fields if it names none. */
+function appKey(credentials: ICredentialsDecrypted): string {
+	const data = credentials.data ?? {};
+	try {
+		return appBaseUrl(data);
+	} catch {
+		// Every request will fail with the credential's own message; these share one pace meanwhile.
+		return JSON.stringify([data.host, data.orgName, data.appName]);
+	}
 }
 
 /**
@@ -63,38 +80,29 @@ async function easemobApiRequest(
 			timeout: timeoutMs,
 		},
 		// Without it n8n reads and decrypts the credential from its database for every request,
-		// which took most of the node's time in large runs. n8n writes a renewed token into this
-		// same object, so every request of the execution uses it.
+		// which took most of the node's time in large runs.
 		{ credentialsDecrypted: credentials },
 	);
 }
 
+/** What one call did besides its answer: how often it went out, and with which token last. */
+interface Sent {
+	/** 2 when n8n sent it again itself, after a 401 and a new token. */
+	sends: number;
+	token: unknown;
+}
+
+function isRateLimited(failure: EasemobApiError): boolean {
+	return failure.statusCode === 429 && failure.transient;
+}
+
 /**
  * Sends an execution's requests within Easemob's rate limits: paced before they are sent (the
- * pace is shared with other executions calling the same app), at most `concurrency` in flight,
- * and retried with backoff when Easemob says to try again later.
+ * pace is shared with other executions calling the same app, and adapts to Easemob's 429s), at
+ * most `concurrency` in flight, and retried when Easemob says to try again later.
  */
 export class EasemobClient {
-	private inFlight = 0;
-
-	private sending = 0;
-
-	private waitingForUserWindow = 0;
-
-	private readonly userWaits = {
-		started: () => {
-			this.waitingForUserWindow += 1;
-			this.wakeWaiter();
-		},
-		ended: () => (this.waitingForUserWindow -= 1),
-	};
-
-	private waiterForRoom: (() => void) | undefined;
-
-	private readonly queue: Array<() => void> = [];
-
-	/** The pace of the app the credential names, shared with other executions using that app. */
-	private readonly pacing: AppPacing;
+	private readonly schedule: ExecutionSchedule;
 
 	constructor(
 		private readonly context: IExecuteFunctions,
@@ -102,40 +110,28 @@ export class EasemobClient {
 		private readonly policy: RequestPolicy,
 		private readonly stopped: () => boolean,
 	) {
-		const { host, orgName, appName } = credentials.data ?? {};
-		this.pacing = pacingFor(JSON.stringify([host, orgName, appName]));
+		this.schedule = new ExecutionSchedule(paceFor(appKey(credentials)), policy);
 	}
 
-	/**
-	 * Resolves once fewer than `most` requests are being sent that their user's window already
-	 * let through: work the app pace and the network will get to. Callers check more items only
-	 * then, so that checking (n8n's expression evaluation is costly) does not crowd out sending.
-	 * One caller at a time.
-	 */
-	async roomToSend(most: number): Promise<void> {
-		while (this.sending - this.waitingForUserWindow >= most) {
-			await new Promise<void>((resolve) => (this.waiterForRoom = resolve));
-		}
-	}
-
-	private wakeWaiter() {
-		const wake = this.waiterForRoom;
-		this.waiterForRoom = undefined;
-		wake?.();
+	/** Resolves once another item may be checked; its slot goes to `send`. */
+	async slotToCheck(): Promise<CheckSlot> {
+		return await this.schedule.slotToCheck();
 	}
 
 	/** Resolves with Easemob's answer, or rejects with an n8n error; undefined once stopped. */
-	async send(request: EasemobRequest, itemIndex: number): Promise<EasemobResponse | undefined> {
-		this.sending += 1;
+	async send(request: EasemobRequest, itemIndex: number, slot?: CheckSlot): Promise<EasemobResponse | undefined> {
 		try {
-			return await this.sendWithRetries(request, itemIndex);
+			return await this.sendWithRetries(request, itemIndex, slot);
 		} finally {
-			this.sending -= 1;
-			this.wakeWaiter();
+			slot?.release();
 		}
 	}
 
-	private async sendWithRetries(request: EasemobRequest, itemIndex: number): Promise<EasemobResponse | undefined> {
+	private async sendWithRetries(
+		request: EasemobRequest,
+		itemIndex: number,
+		slot: CheckSlot | undefined,
+	): Promise<EasemobResponse | undefined> {
 		for (const segment of request.segments) {
 			// `.` and `..` stay dot segments even when percent-encoded and would move the request
 			// to another path. Operations reject them with a clearer message; this is the backstop.
@@ -145,50 +141,98 @@ export class EasemobClient {
 				});
 			}
 		}
+		const { policy, stopped } = this;
+		let attempts = 0;
+		// Attempts that count towards Max Attempts: not the 429s that the pace answers for.
+		let counted = 0;
 		let waitedMs = 0;
 		let retryWaitMs = 0;
-		for (let attempt = 1; ; attempt++) {
-			const grant = await this.pacing.acquire(request.rateLimitedUser, this.policy, this.stopped, this.userWaits);
-			if (grant === undefined) return undefined;
-			waitedMs += grant.waitedMs;
-			const outcome = await this.whenFree(async () => await easemobApiRequest(this.context, request, this.policy.timeoutMs, this.credentials)).then(
-				(body) => ({ body }),
-				(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex) }),
+		let paceWaitCounts = false;
+		let last: EasemobApiError | undefined;
+		// Sent again at once when this process got a newer token while the item's was refused.
+		let tokenReplacedResends = 0;
+		const limitReached = (failure: EasemobApiError, limit: 'attempts' | 'wait') =>
+			retryLimitReached(failure, { attempts, waitedMs, limit, policy });
+		for (;;) {
+			const grant: Grant | undefined = await this.schedule.pace.acquire(request.rateLimitedUser, policy, stopped, () =>
+				slot?.release(),
 			);
-			grant.done();
-			if (!('failure' in outcome)) return { body: outcome.body, attempts: attempt, waitedMs };
-
+			if (grant === undefined) return undefined;
+			slot?.release();
+			waitedMs += grant.waitedMs;
+			if (paceWaitCounts) retryWaitMs += grant.waitedMs;
+			if (last !== undefined && retryWaitMs > policy.maxRetryWaitMs) {
+				grant.unsent();
+				throw limitReached(last, 'wait');
+			}
+			attempts += 1;
+			const sent: Sent = { sends: 1, token: undefined };
+			const outcome = await this.schedule
+				.inTurn(async () => {
+					grant.sending();
+					return await this.request(request, sent);
+				})
+				.then(
+					(body) => ({ body }),
+					(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex) }),
+				);
+			if (!('failure' in outcome)) {
+				grant.answered(sent.sends);
+				return { body: outcome.body, attempts, waitedMs };
+			}
 			const { failure } = outcome;
-			if (!failure.transient) throw failure;
-			if (attempt >= this.policy.maxAttempts) {
+			last = failure;
+			if (
+				failure.statusCode === 401 &&
+				sent.token !== newestToken(this.credentials.data ?? {}) &&
+				tokenReplacedResends < MAX_TOKEN_REPLACED_RESENDS
+			) {
+				grant.answered(sent.sends);
+				tokenReplacedResends += 1;
+				continue;
+			}
+			let delayMs: number;
+			if (isRateLimited(failure)) {
+				const refusal = grant.refused(sent.sends);
 				// With retries turned off there is nothing to explain beyond Easemob's answer.
-				throw attempt === 1
-					? failure
-					: retryLimitReached(failure, { attempts: attempt, waitedMs, limit: 'attempts', policy: this.policy });
+				if (policy.maxAttempts === 1) throw failure;
+				if (refusal.kind === 'user') counted += 1;
+				paceWaitCounts = refusal.kind !== 'user';
+				delayMs = failure.retryAfterMs ?? (refusal.kind === 'unclear' ? refusal.retryAt - Date.now() : 0);
+			} else {
+				grant.answered(sent.sends);
+				if (!failure.transient) throw failure;
+				counted += 1;
+				paceWaitCounts = false;
+				delayMs = failure.retryAfterMs ?? backoffMs(counted);
 			}
-			const delayMs = failure.retryAfterMs ?? backoffMs(attempt);
-			if (retryWaitMs + delayMs > this.policy.maxRetryWaitMs) {
-				throw retryLimitReached(failure, { attempts: attempt, waitedMs, limit: 'wait', policy: this.policy });
-			}
-			if (!(await sleepUnlessStopped(delayMs, this.stopped))) return undefined;
+			if (counted >= policy.maxAttempts) throw attempts === 1 ? failure : limitReached(failure, 'attempts');
+			delayMs = Math.max(0, delayMs);
+			if (retryWaitMs + delayMs > policy.maxRetryWaitMs) throw limitReached(failure, 'wait');
+			if (!(await sleepUnlessStopped(delayMs, stopped))) return undefined;
 			retryWaitMs += delayMs;
 			waitedMs += delayMs;
 		}
 	}
 
-	private async whenFree<T>(run: () => Promise<T>): Promise<T> {
-		if (this.inFlight >= this.policy.concurrency) {
-			await new Promise<void>((resolve) => this.queue.push(resolve));
-		} else {
-			this.inFlight += 1;
-		}
+	/**
+	 * Sends with a copy of the credential, so that when Easemob refuses the token, n8n hands the
+	 * credential's preAuthentication the very token refused, not one another request has already
+	 * put in its place. A renewed token then becomes the one the execution's next requests carry.
+	 */
+	private async request(request: EasemobRequest, sent: Sent): Promise<unknown> {
+		const shared = this.credentials.data ?? {};
+		const data = { ...shared };
+		const carried = data.appToken;
 		try {
-			return await run();
+			return await easemobApiRequest(this.context, request, this.policy.timeoutMs, { ...this.credentials, data });
 		} finally {
-			// Hand the slot straight to the next waiter, so inFlight never dips and overshoots.
-			const next = this.queue.shift();
-			if (next) next();
-			else this.inFlight -= 1;
+			sent.token = data.appToken;
+			if (data.appToken !== carried) {
+				// n8n sends a request again only when it had a token that was refused.
+				if (typeof carried === 'string' && carried !== '') sent.sends = 2;
+				shared.appToken = data.appToken;
+			}
 		}
 	}
 }
