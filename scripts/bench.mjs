@@ -289,8 +289,10 @@ async function runInQueue(chosen) {
 			/** @type {Map<string, number>} */
 			const statuses = new Map();
 			for (const { status } of executions) statuses.set(status, (statuses.get(status) ?? 0) + 1);
+			const failure = executions.find((execution) => execution.status !== 'success');
+			const error = failure === undefined ? undefined : (await queue.runOf(failure.id)).resultData.error?.message;
 			const result = measure(workload, contender, timesOfExecutions(executions), {
-				outcome: [...statuses].map(([status, count]) => `${count} × ${status}`).join(', '),
+				outcome: [...statuses].map(([status, count]) => `${count} × ${status}`).join(', ') + (error ? ` (first: ${error.slice(0, 80)})` : ''),
 				workerOfUser: await workerOfUsers(queue, executions),
 			});
 			results.push(result);
@@ -333,20 +335,16 @@ async function startTogether(queue, path, lists) {
 
 /**
  * Which worker ran the execution that held each user's items: the worker by its log, the users by
- * the request body n8n stored with the execution (flatted JSON, read with n8n's own flatted).
+ * the request body n8n stored with the execution.
  * @param {Awaited<ReturnType<typeof createQueue>>} queue @param {import('./n8n/queue.mjs').Execution[]} executions
  * @returns {Promise<Map<string, number>>}
  */
 async function workerOfUsers(queue, executions) {
-	/** @type {{ parse: (text: string) => any }} */
-	const flatted = createRequire(join(runtime.n8nDir, 'node_modules', 'n8n', 'package.json'))('flatted');
 	const workerOf = queue.workerOf();
 	const map = new Map();
 	for (const { id } of executions) {
-		const worker = workerOf.get(id);
-		const text = await queue.postgres.query(`SELECT data FROM execution_data WHERE "executionId" = ${Number(id)}`);
-		const runData = flatted.parse(text).resultData.runData;
-		for (const { username } of runData[TRIGGER][0].data.main[0][0].json.body.conversations) map.set(username, worker);
+		const { runData } = (await queue.runOf(id)).resultData;
+		for (const { username } of runData[TRIGGER][0].data.main[0][0].json.body.conversations) map.set(username, workerOf.get(id));
 	}
 	return map;
 }

@@ -7,6 +7,7 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -291,6 +292,8 @@ export async function createQueue(runtime, { name, packageDir, workers: workerCo
 		const tarball = packPackage(packageDir, main.folder);
 		for (const instance of instances) await instance.installPackage(tarball);
 		const workers = instances.slice(1);
+		/** @type {{ parse: (text: string) => any }} */
+		const flatted = createRequire(join(runtime.n8nDir, 'node_modules', 'n8n', 'package.json'))('flatted');
 
 		return {
 			main,
@@ -339,6 +342,15 @@ export async function createQueue(runtime, { name, packageDir, workers: workerCo
 					`SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT id::text, "workflowId", status, "startedAt", "stoppedAt" FROM execution_entity) e`,
 				);
 				return JSON.parse(json);
+			},
+
+			/**
+			 * What n8n stored of an execution's run (flatted JSON, read with n8n's own flatted).
+			 * @param {string} id @returns {Promise<{ resultData: { runData: Record<string, any[]>, error?: { message: string } } }>}
+			 */
+			async runOf(id) {
+				const text = await postgres.query(`SELECT data FROM execution_data WHERE "executionId" = ${Number(id)}`);
+				return flatted.parse(text);
 			},
 
 			/**

@@ -3,9 +3,10 @@
 // limits on and 25 ms of latency. Executions start as users start them: several calls to one
 // published webhook on main at once, each run by whichever worker takes it from the queue.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-import { createQueue, NODE_TYPE, provision, REPO_DIR, sandboxCredential, startSandbox } from '../../scripts/n8n/index.mjs';
+import { createQueue, LOG_DIR, NODE_TYPE, provision, REPO_DIR, sandboxCredential, startSandbox } from '../../scripts/n8n/index.mjs';
 import type { Sandbox, Seed } from '../sandbox/server';
 import { startTokenRecorder } from './harness';
 
@@ -113,6 +114,11 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+	// Kept for a closer look at a failure: when each request reached the sandbox and how it was answered.
+	if (sandbox !== undefined) {
+		const requests = sandbox.requests().map(({ at, method, path, status }) => ({ at, method, path, status }));
+		writeFileSync(join(LOG_DIR, 'e2e-queue-requests.json'), JSON.stringify(requests));
+	}
 	await queue?.dispose();
 	await recorder?.close();
 	await sandbox?.close();
@@ -157,7 +163,14 @@ function leftOver(lists: Item[][]) {
 	};
 }
 
-const failed = (executions: Execution[]) => executions.filter((execution) => execution.status !== 'success').map((e) => `${e.id} ${e.status}`);
+/** The executions that did not succeed, each with the error n8n stored for it. */
+async function failed(executions: Execution[]) {
+	return await Promise.all(
+		executions
+			.filter((execution) => execution.status !== 'success')
+			.map(async ({ id, status }) => `${id} ${status}: ${(await queue.runOf(id)).resultData.error?.message}`),
+	);
+}
 
 /** What the sandbox answered the deletes sent since `from` (an index into its request log). */
 function deleteStatuses(from: number) {
@@ -174,7 +187,7 @@ test('4 executions of 200 items started together: every conversation deleted, no
 
 	const statuses = deleteStatuses(from);
 	const answered429 = statuses.filter((status) => status === 429).length;
-	expect({ ...leftOver(BULK), failedExecutions: failed(executions) }).toEqual({ notDeleted: 0, keptLost: [], failedExecutions: [] });
+	expect({ ...leftOver(BULK), failedExecutions: await failed(executions) }).toEqual({ notDeleted: 0, keptLost: [], failedExecutions: [] });
 	expect(answered429).toBeLessThan(0.1 * statuses.length);
 });
 
@@ -190,7 +203,7 @@ test('those 4 executions ran on the workers, on both of them, by the workers\' l
 test('10 executions for one username started together: all 10 conversations deleted and every execution succeeded', async () => {
 	const executions = await runTogether(ONE_USER);
 
-	expect({ ...leftOver(ONE_USER), failedExecutions: failed(executions) }).toEqual({ notDeleted: 0, keptLost: [], failedExecutions: [] });
+	expect({ ...leftOver(ONE_USER), failedExecutions: await failed(executions) }).toEqual({ notDeleted: 0, keptLost: [], failedExecutions: [] });
 });
 
 test('app tokens expired by the sandbox mid-run: deletes answered 401, a new token fetched, every conversation deleted and every execution succeeded', async () => {
@@ -207,7 +220,7 @@ test('app tokens expired by the sandbox mid-run: deletes answered 401, a new tok
 
 	expect(deleteStatuses(from)).toContain(401);
 	expect(sandbox.counters().tokensIssued).toBeGreaterThan(tokensAtExpiry);
-	expect({ ...leftOver(EXPIRING), failedExecutions: failed(executions) }).toEqual({ notDeleted: 0, keptLost: [], failedExecutions: [] });
+	expect({ ...leftOver(EXPIRING), failedExecutions: await failed(executions) }).toEqual({ notDeleted: 0, keptLost: [], failedExecutions: [] });
 });
 
 test("after all those runs: neither the client secret nor any token in any table of n8n's database, nor in any log", () => {
