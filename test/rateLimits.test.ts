@@ -133,6 +133,24 @@ describe('pacing', () => {
 		for (let k = 2; k < times.length; k++) expect(times[k] - times[k - 2]).toBeGreaterThanOrEqual(1000);
 	});
 
+	test('the pace is per app, not per spelling of its Host: a1.easemob.com and https://a1.easemob.com/ share one', async () => {
+		const api = easemob();
+		nock(HOST).post(`${appPath()}/token`).reply(200, { access_token: 'YWMtT2', expires_in: 3600 });
+
+		await drive(
+			Promise.all([
+				execution(items(3, (i) => `a${i}`), { appRateLimit: 2, userRateLimit: 0 }, { store: freshStore({ host: 'a1.easemob.com' }) }),
+				execution(items(3, (i) => `b${i}`), { appRateLimit: 2, userRateLimit: 0 }, {
+					store: freshStore({ host: 'https://a1.easemob.com/' }),
+				}),
+			]),
+		);
+
+		const times = api.sent.map((s) => s.at).sort((a, b) => a - b);
+		expect(new Set(api.sent.map((s) => s.username)).size).toBe(6);
+		for (let k = 2; k < times.length; k++) expect(times[k] - times[k - 2]).toBeGreaterThanOrEqual(1000);
+	});
+
 	test('limits set to 0 send at once, bounded only by Requests in Parallel', async () => {
 		const api = easemob(undefined, 100);
 

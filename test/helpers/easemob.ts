@@ -88,3 +88,50 @@ export function deleteEndpoint(
 		});
 	return { scope, seen };
 }
+
+/** One delete as the model of Easemob's limits saw it. */
+export interface LimitedDelete {
+	at: number;
+	username: string;
+	status: number;
+}
+
+/**
+ * Deletes answered after `latencyMs`, refused with `429 reach_limit` beyond `appLimit(now)` per
+ * UTC second for the app, or beyond `userLimit` per `userWindowMs` (fixed windows too) for a user,
+ * as Easemob counts them; every process of a test shares it, as they would share Easemob.
+ */
+export function limitedDeletes(options: {
+	appLimit: (now: number) => number;
+	userLimit?: number;
+	userWindowMs?: number;
+	latencyMs?: number;
+}): LimitedDelete[] {
+	const seen: LimitedDelete[] = [];
+	const accepted = new Map<string, number>();
+	const count = (key: string) => {
+		accepted.set(key, (accepted.get(key) ?? 0) + 1);
+	};
+	nock(HOST)
+		.delete(() => true)
+		.times(Infinity)
+		.reply((path, _body, callback) => {
+			const now = Date.now();
+			const username = decodeURIComponent(path.split('/')[4]);
+			const appKey = `app:${Math.floor(now / 1000)}`;
+			const userKey = `user:${username}:${Math.floor(now / (options.userWindowMs ?? 60_000))}`;
+			const refused =
+				(accepted.get(appKey) ?? 0) >= options.appLimit(now) ||
+				(options.userLimit !== undefined && (accepted.get(userKey) ?? 0) >= options.userLimit);
+			if (!refused) {
+				count(appKey);
+				count(userKey);
+			}
+			seen.push({ at: now, username, status: refused ? 429 : 200 });
+			const answer: [number, nock.Body] = refused
+				? [429, errorBody('reach_limit', 'This request has reached api limit')]
+				: [200, deleteOkBody(username)];
+			setTimeout(() => callback(null, answer), options.latencyMs ?? 20);
+		});
+	return seen;
+}

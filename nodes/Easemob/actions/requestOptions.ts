@@ -11,7 +11,7 @@ export const requestOptionFields: INodeProperties[] = [
 		typeOptions: { minValue: 0 },
 		default: 100,
 		description:
-			'Most requests per second this node sends to the app, shared with every execution calling the same app in this n8n instance. Easemob allows 100 per second per app key unless your plan says otherwise. 0 turns the pace off.',
+			'Most requests per second this node sends to the app, shared with every execution calling the same app in this n8n process. When Easemob answers "rate limit reached" (429) because other workers or clients use the same app, the node slows down below this and speeds up again gradually. Easemob allows 100 per second per app key unless your plan says otherwise. 0 turns the pace off.',
 	},
 	{
 		displayName: 'User Rate Limit',
@@ -46,7 +46,7 @@ export const requestOptionFields: INodeProperties[] = [
 		typeOptions: { minValue: 1, numberPrecision: 0 },
 		default: 5,
 		description:
-			'Most times an item is sent when Easemob answers "rate limit reached" (429), has a server error (5xx) or cannot be reached. Other errors are never retried. 1 turns retries off.',
+			'Most times an item is sent when Easemob has a server error (5xx), cannot be reached, or answers "rate limit reached" (429) for a user whose window is full. A 429 for the whole app does not count: the node slows down and sends the item again. Other errors are never retried. 1 turns retries off.',
 	},
 	{
 		displayName: 'Max Retry Wait (Seconds)',
@@ -55,7 +55,7 @@ export const requestOptionFields: INodeProperties[] = [
 		typeOptions: { minValue: 0 },
 		default: 120,
 		description:
-			'Most time an item waits between attempts, in all. Waits grow exponentially from about 1 second, or follow Easemob\'s Retry-After when it sends one.',
+			'Most time an item waits between attempts, in all. Waits grow exponentially from about 1 second, or follow Easemob\'s Retry-After when it sends one; after a 429 the item waits for the slower pace. Waiting a full User Rate Window after a 429 for a user whose window is full does not count here: Max Attempts bounds those.',
 	},
 	{
 		displayName: 'Timeout (Seconds)',

@@ -60,9 +60,11 @@ const APP_WINDOW_MS = 1000;
 // A user's window, a minute long where Easemob's counting could be coarser, gets 2% more; the
 // app's one-second window gets none, which would cost a second in fifty at full rate.
 const USER_WINDOW_SAFETY = 1.02;
-// The cut on a 429 and the cubic growth after it, as in AWS SDKs' adaptive retry mode.
+// The cut on a 429 and the cubic growth after it, as in CUBIC and AWS SDKs' adaptive retry mode;
+// the rate is back where it was cut this long after the cut, whatever the rate (AWS's constant
+// scale would take 2 s at 10 per second, 4 s at 100), then probes beyond it ever faster.
 const CUT = 0.7;
-const GROWTH_PER_S3 = 0.4;
+const BACK_AFTER_S = 3;
 // However often Easemob refuses, one request per second still probes whether the budget is back.
 const LEAST_RATE = 1;
 // A process sending at least this share of its pace may well be the one that filled the app's window.
@@ -167,6 +169,9 @@ export class AppPace {
 	/** When requests left over the last second, to measure the rate actually sent. */
 	private sentAt: number[] = [];
 
+	/** When the process started sending after a second or more without. */
+	private sendingSince = 0;
+
 	private bucket = { tokens: Infinity, at: 0 };
 
 	/** Requests per second this process may send now, at most `ceiling`. */
@@ -174,8 +179,7 @@ export class AppPace {
 		if (this.cut === undefined) return ceiling;
 		const { from, at } = this.cut;
 		const t = (now - at) / 1000;
-		const plateau = Math.cbrt((from * (1 - CUT)) / GROWTH_PER_S3);
-		const rate = from + GROWTH_PER_S3 * (t - plateau) ** 3;
+		const rate = from * (1 + (1 - CUT) * ((t - BACK_AFTER_S) / BACK_AFTER_S) ** 3);
 		if (rate >= ceiling) {
 			this.cut = undefined;
 			return ceiling;
@@ -236,6 +240,7 @@ export class AppPace {
 			waitedMs: grantedAt - startedAt,
 			sending: () => {
 				sentAt = Date.now();
+				if (this.recentlySent(sentAt).length === 0) this.sendingSince = sentAt;
 				this.sentAt.push(sentAt);
 			},
 			answered: (sends = 1) => end(sends),
@@ -266,11 +271,10 @@ export class AppPace {
 		return this.sentAt;
 	}
 
-	/** Requests per second sent over the last second, or since the first of them if later. */
+	/** Requests per second sent over the last second, or since sending started if later. */
 	private measuredRate(now: number): number {
-		const recent = this.recentlySent(now);
-		if (recent.length === 0) return 0;
-		return (recent.length * 1000) / Math.max(LEAST_MEASURED_SPAN_MS, now - recent[0]);
+		const span = Math.min(APP_WINDOW_MS, Math.max(LEAST_MEASURED_SPAN_MS, now - this.sendingSince));
+		return (this.recentlySent(now).length * 1000) / span;
 	}
 
 	/**
