@@ -184,12 +184,12 @@ export async function startPostgres() {
 	}
 	const data = join(dir, 'data');
 	const logFile = logFileFor('postgres');
-	const init = spawnSync(
-		join(bin, 'initdb'),
-		['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
-		{ encoding: 'utf8', ...user },
+	// Not spawnSync: Redis and the rest start meanwhile, and a signal is handled at once.
+	await execFileAsync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], user).catch(
+		(/** @type {{ stdout?: string, stderr?: string }} */ error) => {
+			throw new Error(`initdb failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+		},
 	);
-	if (init.status !== 0) throw new Error(`initdb failed:\n${init.stdout}${init.stderr}`);
 	const port = await freePort();
 	const child = spawnServer(
 		join(bin, 'postgres'),
