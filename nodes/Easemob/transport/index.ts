@@ -154,7 +154,7 @@ export class EasemobClient {
 		const limitReached = (failure: EasemobApiError, limit: 'attempts' | 'wait') =>
 			retryLimitReached(failure, { attempts, waitedMs, limit, policy });
 		for (;;) {
-			const grant: Grant | undefined = await this.schedule.pace.acquire(request.rateLimitedUser, policy, stopped, () =>
+			const grant: Grant | undefined = await this.schedule.acquire(request.rateLimitedUser, policy, stopped, () =>
 				slot?.release(),
 			);
 			if (grant === undefined) return undefined;
@@ -167,15 +167,11 @@ export class EasemobClient {
 			}
 			attempts += 1;
 			const sent: Sent = { sends: 1, token: undefined };
-			const outcome = await this.schedule
-				.inTurn(async () => {
-					grant.sending();
-					return await this.request(request, sent);
-				})
-				.then(
-					(body) => ({ body }),
-					(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex) }),
-				);
+			grant.sending();
+			const outcome = await this.request(request, sent).then(
+				(body) => ({ body }),
+				(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex) }),
+			);
 			if (!('failure' in outcome)) {
 				grant.answered(sent.sends);
 				return { body: outcome.body, attempts, waitedMs };

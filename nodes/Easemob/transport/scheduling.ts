@@ -60,11 +60,11 @@ const APP_WINDOW_MS = 1000;
 // A user's window, a minute long where Easemob's counting could be coarser, gets 2% more; the
 // app's one-second window gets none, which would cost a second in fifty at full rate.
 const USER_WINDOW_SAFETY = 1.02;
-// The cut on a 429 and the cubic growth after it, as in CUBIC and AWS SDKs' adaptive retry mode;
-// the rate is back where it was cut this long after the cut, whatever the rate (AWS's constant
-// scale would take 2 s at 10 per second, 4 s at 100), then probes beyond it ever faster.
+// The cut on a 429 and the cubic growth after it, as in AWS SDKs' adaptive retry mode: back where
+// it was cut after cbrt(0.75 × rate) seconds (4.2 s at 100 per second, 0.9 s at 1), then beyond
+// it ever faster. A rate cut from a small one so recovers fast.
 const CUT = 0.7;
-const BACK_AFTER_S = 3;
+const GROWTH_PER_S3 = 0.4;
 // However often Easemob refuses, one request per second still probes whether the budget is back.
 const LEAST_RATE = 1;
 // A process sending at least this share of its pace may well be the one that filled the app's window.
@@ -131,7 +131,10 @@ export type RateRefusal =
 	/** Not clear yet: the item goes again in the next second; another 429 for the user makes it 'user'. */
 	| { kind: 'unclear'; retryAt: number };
 
-/** Permission to send one request; exactly one of `answered`, `refused` or `unsent` ends it. */
+/**
+ * Permission to send one request (and its slot in flight, when taken for an execution); exactly one
+ * of `answered`, `refused` or `unsent` ends it.
+ */
 export interface Grant {
 	/** Time spent waiting for the pace. */
 	waitedMs: number;
@@ -179,7 +182,8 @@ export class AppPace {
 		if (this.cut === undefined) return ceiling;
 		const { from, at } = this.cut;
 		const t = (now - at) / 1000;
-		const rate = from * (1 + (1 - CUT) * ((t - BACK_AFTER_S) / BACK_AFTER_S) ** 3);
+		const plateau = Math.cbrt((from * (1 - CUT)) / GROWTH_PER_S3);
+		const rate = from + GROWTH_PER_S3 * (t - plateau) ** 3;
 		if (rate >= ceiling) {
 			this.cut = undefined;
 			return ceiling;
@@ -196,27 +200,47 @@ export class AppPace {
 		limits: PacingLimits,
 		stopped: () => boolean,
 		onUserWait?: () => void,
+		slot?: Semaphore,
 	): Promise<Grant | undefined> {
 		const startedAt = Date.now();
 		const userSpan = limits.userWindowMs * USER_WINDOW_SAFETY;
 		const userPace = user !== undefined && limits.userLimit > 0 ? this.userPace(user, userSpan) : undefined;
 		let waitedForUser = false;
+		// The slot in flight is taken before the app's turn, so that a request leaves when the pace
+		// lets it through, not later at a pace of its own; it is given back while waiting for a user.
+		let holding = false;
+		const giveBack = () => {
+			if (holding) slot?.release();
+			holding = false;
+		};
 		for (;;) {
-			if (stopped()) return undefined;
+			if (stopped()) {
+				giveBack();
+				return undefined;
+			}
 			const now = Date.now();
 			userPace?.window.forget(now - userSpan);
 			const userWait = userPace
 				? Math.max(userPace.blockedUntil - now, userPace.window.waitFor(limits.userLimit, userSpan, now))
 				: 0;
 			if (userWait > 0) {
+				giveBack();
 				if (!waitedForUser) onUserWait?.();
 				waitedForUser = true;
 				if (!(await sleepUnlessStopped(userWait, stopped))) return undefined;
 				continue;
 			}
-			const appWait = limits.appPerSecond > 0 ? this.appWait(limits.appPerSecond, now) : 0;
+			if (slot && !holding) {
+				await slot.acquire();
+				holding = true;
+				continue;
+			}
+			const appWait = limits.appPerSecond > 0 ? this.appWait(limits.appPerSecond, Date.now()) : 0;
 			if (appWait > 0) {
-				if (!(await sleepUnlessStopped(appWait, stopped))) return undefined;
+				if (!(await sleepUnlessStopped(appWait, stopped))) {
+					giveBack();
+					return undefined;
+				}
 				continue;
 			}
 			break;
@@ -235,6 +259,7 @@ export class AppPace {
 			const now = Date.now();
 			userPace?.window.close(now, sends);
 			appWindow?.close(now, sends);
+			giveBack();
 		};
 		return {
 			waitedMs: grantedAt - startedAt,
@@ -247,7 +272,7 @@ export class AppPace {
 			unsent: () => end(0),
 			refused: (sends = 1) => {
 				end(sends);
-				return this.refused(user, userPace, userSpan, limits, sentAt);
+				return this.refused(user, userPace, userSpan, limits, grantedAt);
 			},
 		};
 	}
@@ -288,7 +313,7 @@ export class AppPace {
 		userPace: UserPace | undefined,
 		userSpan: number,
 		limits: PacingLimits,
-		sentAt: number,
+		grantedAt: number,
 	): RateRefusal {
 		const now = Date.now();
 		const ceiling = limits.appPerSecond > 0 ? limits.appPerSecond : Infinity;
@@ -297,7 +322,7 @@ export class AppPace {
 		const othersRefused = this.lastRefusal.user !== user && this.lastRefusal.at > now - APP_WINDOW_MS;
 		this.lastRefusal = { user, at: now };
 		if (userPace === undefined || now < this.heldUntil || othersRefused || busy) {
-			this.slowDown(rate, this.measuredRate(now), sentAt, now);
+			this.slowDown(rate, this.measuredRate(now), grantedAt, now);
 			return { kind: 'app' };
 		}
 		const refusedBefore = userPace.refusedAt > now - 2 * userSpan;
@@ -310,12 +335,15 @@ export class AppPace {
 		return { kind: 'unclear', retryAt: nextSecond(now) };
 	}
 
-	private slowDown(rate: number, measured: number, sentAt: number, now: number) {
+	private slowDown(rate: number, measured: number, grantedAt: number, now: number) {
 		// The rest of Easemob's window is spent: whatever else is sent in it is refused too.
 		this.heldUntil = Math.max(this.heldUntil, nextSecond(now));
-		// A request sent before the last cut was sent at the old rate: it tells nothing new.
-		if (this.cut !== undefined && sentAt < this.cut.at) return;
-		this.cut = { from: Math.max(LEAST_RATE, Math.min(rate, measured)), at: now };
+		// A request let through before the last cut went at the old rate, however late it left
+		// (waiting for a free slot): its 429 tells nothing new.
+		if (this.cut !== undefined && grantedAt < this.cut.at) return;
+		// From the rate really sent when it was below the pace (waiting for checks, say), but one
+		// quiet second must not cut more than twice at once.
+		this.cut = { from: Math.max(LEAST_RATE, Math.min(rate, Math.max(measured, CUT * rate))), at: now };
 	}
 
 	private userPace(user: string, span: number): UserPace {
@@ -369,7 +397,7 @@ export class ExecutionSchedule {
 	private readonly checkedAhead: Semaphore;
 
 	constructor(
-		readonly pace: AppPace,
+		private readonly pace: AppPace,
 		limits: PacingLimits & { concurrency: number },
 	) {
 		this.inFlight = new Semaphore(limits.concurrency);
@@ -389,13 +417,13 @@ export class ExecutionSchedule {
 		};
 	}
 
-	/** Runs `send` within the execution's concurrency; the pace's grant must already be held. */
-	async inTurn<T>(send: () => Promise<T>): Promise<T> {
-		await this.inFlight.acquire();
-		try {
-			return await send();
-		} finally {
-			this.inFlight.release();
-		}
+	/** Waits for the pace, the user's window and a free slot in flight; see AppPace.acquire. */
+	async acquire(
+		user: string | undefined,
+		limits: PacingLimits,
+		stopped: () => boolean,
+		onUserWait?: () => void,
+	): Promise<Grant | undefined> {
+		return await this.pace.acquire(user, limits, stopped, onUserWait, this.inFlight);
 	}
 }
