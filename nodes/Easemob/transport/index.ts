@@ -167,11 +167,14 @@ export class EasemobClient {
 			}
 			attempts += 1;
 			const sent: Sent = { sends: 1, token: undefined };
-			grant.sending();
-			const outcome = await this.request(request, sent).then(
-				(body) => ({ body }),
+			const outcome = await this.schedule.inTurn(grant, async () => await this.request(request, sent)).then(
+				(done) => (done === undefined ? undefined : { body: done.sent }),
 				(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex) }),
 			);
+			if (outcome === undefined) {
+				grant.unsent();
+				return undefined;
+			}
 			if (!('failure' in outcome)) {
 				grant.answered(sent.sends);
 				return { body: outcome.body, attempts, waitedMs };

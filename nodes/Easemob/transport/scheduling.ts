@@ -131,15 +131,15 @@ export type RateRefusal =
 	/** Not clear yet: the item goes again in the next second; another 429 for the user makes it 'user'. */
 	| { kind: 'unclear'; retryAt: number };
 
-/**
- * Permission to send one request (and its slot in flight, when taken for an execution); exactly one
- * of `answered`, `refused` or `unsent` ends it.
- */
+/** Permission to send one request; exactly one of `answered`, `refused` or `unsent` ends it. */
 export interface Grant {
 	/** Time spent waiting for the pace. */
 	waitedMs: number;
-	/** The request leaves now (it may have waited for a free slot since it was granted). */
-	sending(): void;
+	/**
+	 * Resolves when the request may leave (false once stopped): it may have waited for a free slot
+	 * since it was let through, and the app may have been held meanwhile.
+	 */
+	sending(): Promise<boolean>;
 	/** `sends`: n8n sends a request again itself, once, after a 401 and a new token. */
 	answered(sends?: number): void;
 	/** Easemob answered `429 reach_limit`. */
@@ -200,47 +200,27 @@ export class AppPace {
 		limits: PacingLimits,
 		stopped: () => boolean,
 		onUserWait?: () => void,
-		slot?: Semaphore,
 	): Promise<Grant | undefined> {
 		const startedAt = Date.now();
 		const userSpan = limits.userWindowMs * USER_WINDOW_SAFETY;
 		const userPace = user !== undefined && limits.userLimit > 0 ? this.userPace(user, userSpan) : undefined;
 		let waitedForUser = false;
-		// The slot in flight is taken before the app's turn, so that a request leaves when the pace
-		// lets it through, not later at a pace of its own; it is given back while waiting for a user.
-		let holding = false;
-		const giveBack = () => {
-			if (holding) slot?.release();
-			holding = false;
-		};
 		for (;;) {
-			if (stopped()) {
-				giveBack();
-				return undefined;
-			}
+			if (stopped()) return undefined;
 			const now = Date.now();
 			userPace?.window.forget(now - userSpan);
 			const userWait = userPace
 				? Math.max(userPace.blockedUntil - now, userPace.window.waitFor(limits.userLimit, userSpan, now))
 				: 0;
 			if (userWait > 0) {
-				giveBack();
 				if (!waitedForUser) onUserWait?.();
 				waitedForUser = true;
 				if (!(await sleepUnlessStopped(userWait, stopped))) return undefined;
 				continue;
 			}
-			if (slot && !holding) {
-				await slot.acquire();
-				holding = true;
-				continue;
-			}
-			const appWait = limits.appPerSecond > 0 ? this.appWait(limits.appPerSecond, Date.now()) : 0;
+			const appWait = limits.appPerSecond > 0 ? this.appWait(limits.appPerSecond, now) : 0;
 			if (appWait > 0) {
-				if (!(await sleepUnlessStopped(appWait, stopped))) {
-					giveBack();
-					return undefined;
-				}
+				if (!(await sleepUnlessStopped(appWait, stopped))) return undefined;
 				continue;
 			}
 			break;
@@ -251,7 +231,6 @@ export class AppPace {
 		if (appWindow) appWindow.open += 1;
 		const grantedAt = Date.now();
 		if (appWindow) this.bucket.tokens -= 1;
-		let sentAt = grantedAt;
 		let ended = false;
 		const end = (sends: number) => {
 			if (ended) return;
@@ -259,14 +238,18 @@ export class AppPace {
 			const now = Date.now();
 			userPace?.window.close(now, sends);
 			appWindow?.close(now, sends);
-			giveBack();
 		};
 		return {
 			waitedMs: grantedAt - startedAt,
-			sending: () => {
-				sentAt = Date.now();
-				if (this.recentlySent(sentAt).length === 0) this.sendingSince = sentAt;
-				this.sentAt.push(sentAt);
+			sending: async () => {
+				// A 429 that came since it was let through means Easemob's window is spent.
+				if (appWindow && Date.now() < this.heldUntil) {
+					if (!(await sleepUnlessStopped(this.heldUntil - Date.now(), stopped))) return false;
+				}
+				const now = Date.now();
+				if (this.recentlySent(now).length === 0) this.sendingSince = now;
+				this.sentAt.push(now);
+				return true;
 			},
 			answered: (sends = 1) => end(sends),
 			unsent: () => end(0),
@@ -304,8 +287,8 @@ export class AppPace {
 
 	/**
 	 * Easemob says the same for a full app window and a full user window. It is the app's when the
-	 * process sent a good share of its pace within the last second, when other users were refused around the same time, or when the
-	 * request counts against no user; it is the user's when the same user was refused again within
+	 * process sent a good share of its pace within the last second, when other users were refused
+	 * around the same time, or when the request counts against no user; it is the user's when the same user was refused again within
 	 * two of its windows. Otherwise it is unclear, and the item tries once more in the next second.
 	 */
 	private refused(
@@ -338,8 +321,7 @@ export class AppPace {
 	private slowDown(rate: number, measured: number, grantedAt: number, now: number) {
 		// The rest of Easemob's window is spent: whatever else is sent in it is refused too.
 		this.heldUntil = Math.max(this.heldUntil, nextSecond(now));
-		// A request let through before the last cut went at the old rate, however late it left
-		// (waiting for a free slot): its 429 tells nothing new.
+		// A request let through before the last cut went at the old rate: its 429 tells nothing new.
 		if (this.cut !== undefined && grantedAt < this.cut.at) return;
 		// From the rate really sent when it was below the pace (waiting for checks, say), but one
 		// quiet second must not cut more than twice at once.
@@ -417,13 +399,24 @@ export class ExecutionSchedule {
 		};
 	}
 
-	/** Waits for the pace, the user's window and a free slot in flight; see AppPace.acquire. */
+	/** Waits for the app's pace and the user's window; see AppPace.acquire. */
 	async acquire(
 		user: string | undefined,
 		limits: PacingLimits,
 		stopped: () => boolean,
 		onUserWait?: () => void,
 	): Promise<Grant | undefined> {
-		return await this.pace.acquire(user, limits, stopped, onUserWait, this.inFlight);
+		return await this.pace.acquire(user, limits, stopped, onUserWait);
+	}
+
+	/** Runs `send` within the execution's concurrency, once the grant lets the request leave. */
+	async inTurn<T>(grant: Grant, send: () => Promise<T>): Promise<{ sent: T } | undefined> {
+		await this.inFlight.acquire();
+		try {
+			if (!(await grant.sending())) return undefined;
+			return { sent: await send() };
+		} finally {
+			this.inFlight.release();
+		}
 	}
 }
