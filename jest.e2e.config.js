@@ -7,6 +7,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test/e2e'],
   testMatch: ['**/*.e2e.test.ts'],
+  // Queue mode needs Redis and PostgreSQL: `npm run test:e2e:queue` runs it (jest.e2e.queue.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '/queue\\.e2e\\.test\\.ts$'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'test/e2e/tsconfig.json', useESM: true }],

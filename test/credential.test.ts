@@ -252,7 +252,7 @@ describe('EasemobApi credential: tokens on the fake clock', () => {
 		);
 
 		expect(output.map((o) => o.json.error)).toEqual(
-			Array(30).fill('Easemob answered 401 unauthorized: Unable to authenticate due to expired access token'),
+			Array(30).fill(`Easemob answered 401 unauthorized: Unable to authenticate due to expired access token. ${FIXES.unauthorized}`),
 		);
 		// One for the revoked token, then none for a second: the run takes less on a quiet machine.
 		expect(token.seen.length).toBeGreaterThanOrEqual(1);

@@ -163,7 +163,7 @@ describe('the schedule of one execution', () => {
 			),
 		);
 
-		expect(error?.message).toBe('Username is empty');
+		expect(error?.message).toBe('Username is empty: set it to the user ID of the user whose conversation is to be deleted');
 		const busy = seen.filter((r) => r.username === 'busy');
 		const others = seen.filter((r) => r.username !== 'busy');
 		// Only two for the busy user: the other 118 wait for its window, not holding up the rest.

@@ -71,8 +71,8 @@ export function nodeOutput(run, nodeName) {
 	return (task?.data?.main[0] ?? []).map((item) => item.json);
 }
 
-/** @returns {Promise<number>} */
-async function freePort() {
+/** A port nothing listens on now, on 127.0.0.1. @returns {Promise<number>} */
+export async function freePort() {
 	const server = createServer();
 	await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
 	const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
@@ -92,9 +92,10 @@ function pruneLogs() {
 
 /**
  * @param {import('./provision.mjs').Runtime} runtime
- * @param {{ name: string, port?: number }} options `port` 0 or absent: any free port
+ * @param {{ name: string, port?: number, env?: Record<string, string> }} options `port` 0 or absent: any free
+ *   port; `env` is laid over the settings below (queue mode's database, Redis and shared encryption key)
  */
-export async function createInstance(runtime, { name, port = 0 }) {
+export async function createInstance(runtime, { name, port = 0, env: extraEnv = {} }) {
 	mkdirSync(LOG_DIR, { recursive: true });
 	pruneLogs();
 	const folder = mkdtempSync(join(tmpdir(), `n8n-easemob-${name}-`));
@@ -123,6 +124,7 @@ export async function createInstance(runtime, { name, port = 0 }) {
 		// The editor is served over plain http on 127.0.0.1, where a Secure cookie may not stick.
 		N8N_SECURE_COOKIE: 'false',
 		...runtime.env,
+		...extraEnv,
 	};
 	const url = `http://127.0.0.1:${httpPort}`;
 	/** @type {import('node:child_process').ChildProcess | undefined} */
@@ -170,6 +172,14 @@ export async function createInstance(runtime, { name, port = 0 }) {
 		writeFileSync(file, JSON.stringify(entities, null, 2));
 		await cliOrThrow([`import:${kind}`, `--input=${file}`]);
 	}
+
+	// /healthz/readiness answers before n8n 1.x has registered its REST routes, and every route
+	// answers 200 "n8n is starting up" for a while: ready is when settings are JSON.
+	const settingsReady = () =>
+		fetch(`${url}/rest/settings`).then(
+			async (response) => response.ok && (await response.json().catch(() => undefined))?.data !== undefined,
+			() => false,
+		);
 
 	/** Stops `n8n start`, if running, and waits for it to exit. */
 	async function stop() {
@@ -278,26 +288,29 @@ export async function createInstance(runtime, { name, port = 0 }) {
 			return { runs, failed: result.summary.errors };
 		},
 
-		/** Starts `n8n start` and waits until its REST API answers. */
-		async start() {
-			note('n8n start');
+		/** The process `start` started, while it runs. */
+		get pid() {
+			return server?.exitCode === null && server.signalCode === null ? server.pid : undefined;
+		},
+
+		/**
+		 * Starts `n8n start` and waits until its REST API answers, or another long-running command
+		 * (`n8n worker`) and waits until `ready` resolves true.
+		 * @param {{ command?: string, ready?: () => Promise<boolean> }} [options]
+		 */
+		async start({ command = 'start', ready: isReady = settingsReady } = {}) {
+			note(`n8n ${command}`);
 			const fd = openSync(logFile, 'a');
-			server = spawn(runtime.node, [runtime.n8n, 'start'], { env, stdio: ['ignore', fd, fd] });
+			server = spawn(runtime.node, [runtime.n8n, command], { env, stdio: ['ignore', fd, fd] });
 			closeSync(fd);
 			const child = server;
 			const exited = new Promise((resolve) => child.once('exit', resolve));
 			const deadline = Date.now() + 180_000;
 			for (;;) {
-				// /healthz/readiness answers before n8n 1.x has registered its REST routes, and every
-				// route answers 200 "n8n is starting up" for a while: ready is when settings are JSON.
-				const ready = await fetch(`${url}/rest/settings`).then(
-					async (response) => response.ok && (await response.json().catch(() => undefined))?.data !== undefined,
-					() => false,
-				);
-				if (ready) return;
+				if (await isReady()) return;
 				const stopped = await Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 500))]);
-				if (stopped) throw new Error(`n8n stopped while starting (exit code ${child.exitCode}); n8n's log: ${logFile}`);
-				if (Date.now() > deadline) throw new Error(`n8n did not become ready at ${url} in 3 minutes; n8n's log: ${logFile}`);
+				if (stopped) throw new Error(`n8n ${command} stopped while starting (exit code ${child.exitCode}); n8n's log: ${logFile}`);
+				if (Date.now() > deadline) throw new Error(`n8n ${command} did not become ready in 3 minutes; n8n's log: ${logFile}`);
 			}
 		},
 

@@ -227,13 +227,16 @@ export function retryLimitReached(
 	last: EasemobApiError,
 	how: {
 		attempts: number;
+		/** Attempts that count towards Max Attempts: not the 429s the pace answers for. */
+		counted: number;
 		waitedMs: number;
 		limit: 'attempts' | 'wait';
 		policy: { maxAttempts: number; maxRetryWaitMs: number };
 	},
 ): EasemobApiError {
 	const seconds = (ms: number) => Math.round(ms / 100) / 10;
-	const stopped = `Stopped after ${how.attempts} attempt${how.attempts === 1 ? '' : 's'} over ${seconds(how.waitedMs)} s`;
+	const uncounted = how.limit === 'attempts' && how.attempts > how.counted ? ` (${how.counted} counted; 429s the pace answers for are not)` : '';
+	const stopped = `Stopped after ${how.attempts} attempt${how.attempts === 1 ? '' : 's'}${uncounted} over ${seconds(how.waitedMs)} s`;
 	const limit =
 		how.limit === 'attempts'
 			? `Max Attempts (${how.policy.maxAttempts}) was reached`

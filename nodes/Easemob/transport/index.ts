@@ -152,7 +152,7 @@ export class EasemobClient {
 		// Sent again at once when this process got a newer token while the item's was refused.
 		let tokenReplacedResends = 0;
 		const limitReached = (failure: EasemobApiError, limit: 'attempts' | 'wait') =>
-			retryLimitReached(failure, { attempts, waitedMs, limit, policy });
+			retryLimitReached(failure, { attempts, counted, waitedMs, limit, policy });
 		for (;;) {
 			const grant: Grant | undefined = await this.schedule.acquire(request.rateLimitedUser, policy, stopped, () =>
 				slot?.release(),
