@@ -7,6 +7,9 @@ const APP_KEY_PART = /^[A-Za-z0-9_-]+$/;
 // for another reason than its age (a revoked app, another cluster): yet another one would not
 // help, and Easemob bans accounts that ask for tokens too often.
 const LEAST_TOKEN_AGE_MS = 1000;
+// Requests refused with the old token, sent before its replacement came, are answered within about a round
+// trip of each other; a replacement older than this is no longer known to be newer than the token refused.
+const REPLACEMENT_REUSE_MS = 10_000;
 // A token handed out this close to its end could expire before the request it goes with arrives.
 const EXPIRY_MARGIN_MS = 1000;
 
@@ -121,8 +124,8 @@ export function newestToken(credentials: ICredentialDataDecryptedObject): string
  * What preAuthentication answers when n8n finds the credential's token missing or refused (401):
  * `credentials.appToken` is then the token the refused request carried, since the node sends
  * each request with a copy of the credential. Concurrent refusals share one `fetchToken`, and a
- * token refused after another one was fetched gets that other one: so a process asks for at most
- * one token per expiry, however many requests and executions were using the old one.
+ * token refused soon after this process replaced a refused one gets that replacement: so a process asks for
+ * at most one token per expiry, however many requests and executions were using the old one.
  */
 export async function sharedTokenFetch(
 	credentials: ICredentialDataDecryptedObject,
@@ -132,9 +135,12 @@ export async function sharedTokenFetch(
 	const shared = sharedTokens.get(key);
 	if (shared?.pending) return await shared.pending;
 	const now = Date.now();
-	if (shared?.token !== undefined && now < shared.expiresAt) {
-		if (shared.token !== credentials.appToken) return shared.token;
-		if (shared.replacedRefused && now - shared.fetchedAt < LEAST_TOKEN_AGE_MS) return shared.token;
+	// Only a token this process got in answer to a refusal, moments ago, is known to be newer than the refused
+	// one: in queue mode the refused token may come from the database, written by another worker after this
+	// process's own, which is then as stale.
+	if (shared?.token !== undefined && shared.replacedRefused && now < shared.expiresAt) {
+		const age = now - shared.fetchedAt;
+		if (age < (shared.token === credentials.appToken ? LEAST_TOKEN_AGE_MS : REPLACEMENT_REUSE_MS)) return shared.token;
 	}
 	const fetchedAt = now;
 	const replacedRefused = typeof credentials.appToken === 'string' && credentials.appToken !== '';

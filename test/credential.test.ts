@@ -216,6 +216,25 @@ describe('EasemobApi credential: a token that expires while many requests use it
 		// Loading n8n-core once more per process takes seconds.
 	}, 60_000);
 
+	test('a refused token another worker stored: a new token, never the process\'s own older one', async () => {
+		const own = tokenEndpoint('YWMtOwn', 1);
+		let ended = false;
+		const seen = deletes((t) => ended && (t === 'YWMtOwn' || t === 'YWMtOtherWorker'));
+		const store = freshStore();
+		await runNode({ store, parameters: manyParams, items: manyItems(1) });
+		// Another worker renewed the token in the database; then Easemob ended both.
+		store.data.appToken = 'YWMtOtherWorker';
+		ended = true;
+		const renewed = tokenEndpoint('YWMtRenewed', 5);
+
+		const output = await runNode({ store, parameters: manyParams, items: manyItems(20) });
+
+		expect(own.seen).toHaveLength(1);
+		expect(renewed.seen).toHaveLength(1);
+		expect(output.map((o) => o.json.deleted)).toEqual(Array(20).fill(true));
+		expect(seen.slice(1)).not.toContain('YWMtOwn');
+	});
+
 });
 
 describe('EasemobApi credential: tokens on the fake clock', () => {
