@@ -235,8 +235,12 @@ export function retryLimitReached(
 	},
 ): EasemobApiError {
 	const seconds = (ms: number) => Math.round(ms / 100) / 10;
-	const uncounted = how.limit === 'attempts' && how.attempts > how.counted ? ` (${how.counted} counted; 429s the pace answers for are not)` : '';
-	const stopped = `Stopped after ${how.attempts} attempt${how.attempts === 1 ? '' : 's'}${uncounted} over ${seconds(how.waitedMs)} s`;
+	const uncounted =
+		how.limit === 'attempts' && how.attempts > how.counted
+			? ` (${how.counted} counted; 429s the pace answers for are not)`
+			: '';
+	const attempts = `${how.attempts} attempt${how.attempts === 1 ? '' : 's'}${uncounted}`;
+	const stopped = `Stopped after ${attempts} over ${seconds(how.waitedMs)} s`;
 	const limit =
 		how.limit === 'attempts'
 			? `Max Attempts (${how.policy.maxAttempts}) was reached`
