@@ -135,18 +135,21 @@ export async function sharedTokenFetch(
 	const shared = sharedTokens.get(key);
 	if (shared?.pending) return await shared.pending;
 	const now = Date.now();
-	// Only a token this process got in answer to a refusal, moments ago, is known to be newer than the refused
-	// one: in queue mode the refused token may come from the database, written by another worker after this
-	// process's own, which is then as stale.
-	if (shared?.token !== undefined && shared.replacedRefused && now < shared.expiresAt) {
+	const refused = typeof credentials.appToken === 'string' && credentials.appToken !== '';
+	if (shared?.token !== undefined && now < shared.expiresAt) {
+		// An execution that starts without a token takes the one this process already has.
+		if (!refused) return shared.token;
+		// After a refusal, only a token this process got in answer to a refusal, moments ago, is known to be newer
+		// than the refused one: in queue mode the refused token may come from the database, written by another
+		// worker after this process's own token, which is then as stale.
 		const age = now - shared.fetchedAt;
-		if (age < (shared.token === credentials.appToken ? LEAST_TOKEN_AGE_MS : REPLACEMENT_REUSE_MS)) return shared.token;
+		const reuseMs = shared.token === credentials.appToken ? LEAST_TOKEN_AGE_MS : REPLACEMENT_REUSE_MS;
+		if (shared.replacedRefused && age < reuseMs) return shared.token;
 	}
 	const fetchedAt = now;
-	const replacedRefused = typeof credentials.appToken === 'string' && credentials.appToken !== '';
 	const pending = fetchToken().then((fetched) => (typeof fetched === 'string' ? { token: fetched } : fetched));
 	const token = pending.then((fetched) => fetched.token);
-	sharedTokens.set(key, { pending: token, fetchedAt, expiresAt: Infinity, replacedRefused });
+	sharedTokens.set(key, { pending: token, fetchedAt, expiresAt: Infinity, replacedRefused: refused });
 	pending.then(
 		({ token, expiresInSeconds }) =>
 			sharedTokens.set(key, {
@@ -155,7 +158,7 @@ export async function sharedTokenFetch(
 				expiresAt: expiresInSeconds
 					? fetchedAt + expiresInSeconds * 1000 - Math.min(EXPIRY_MARGIN_MS, expiresInSeconds * 100)
 					: Infinity,
-				replacedRefused,
+				replacedRefused: refused,
 			}),
 		() => sharedTokens.delete(key),
 	);
