@@ -11,7 +11,7 @@ import { EasemobApi } from '../credentials/EasemobApi.credentials';
 import { newAgoraAppToken } from '../credentials/agoraToken';
 import { agoraStore, APP_CERTIFICATE, tokenIn, verdictFor } from './helpers/agora';
 import { appPath, deleteEndpoint, deleteOkBody, errorBody, HOST } from './helpers/easemob';
-import { CredentialStore, credentialTestVerdict, runNode } from './helpers/n8n';
+import { CredentialStore, credentialTestVerdict, failure, runNode } from './helpers/n8n';
 import { FIXES } from './helpers/messages';
 import { startSandbox, type Sandbox } from './sandbox/server';
 
@@ -21,15 +21,6 @@ const fromItems: INodeParameters = { ...params, username: '={{ $json.username }}
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
-
-async function failure(promise: Promise<unknown>): Promise<Error & { cause?: unknown }> {
-	return (await promise.then(
-		() => {
-			throw new Error('expected a failure');
-		},
-		(e: unknown) => e,
-	)) as Error & { cause?: unknown };
-}
 
 /** The token endpoint, which an Agora credential must never call. */
 function tokenEndpointNeverCalled() {

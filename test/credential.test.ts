@@ -5,7 +5,7 @@ import { NodeApiError } from 'n8n-workflow';
 import { appName, appPath, deleteEndpoint, deleteOkBody, errorBody, freshStore, HOST, tokenEndpoint } from './helpers/easemob';
 import { drive, useFakeClock } from './helpers/clock';
 import { FIXES } from './helpers/messages';
-import { CredentialStore, runCredentialTest, runNode } from './helpers/n8n';
+import { CredentialStore, failure, runCredentialTest, runNode } from './helpers/n8n';
 import { startSandbox } from './sandbox/server';
 
 const params: INodeParameters = { resource: 'conversation', operation: 'delete', username: 'u1', channel: 'u2' };
@@ -13,15 +13,6 @@ const params: INodeParameters = { resource: 'conversation', operation: 'delete',
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
-
-async function failure(promise: Promise<unknown>): Promise<Error & { cause?: unknown }> {
-	return (await promise.then(
-		() => {
-			throw new Error('expected a failure');
-		},
-		(e: unknown) => e,
-	)) as Error & { cause?: unknown };
-}
 
 describe('EasemobApi credential: where requests go', () => {
 	test.each([

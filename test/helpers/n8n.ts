@@ -227,3 +227,13 @@ export async function credentialTestVerdict(store: CredentialStore): Promise<{ s
 		return { status: 'Error', message: error.message };
 	}
 }
+
+/** The error `promise` rejects with; a promise that resolves fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<Error & { cause?: unknown }> {
+	return (await promise.then(
+		() => {
+			throw new Error('expected a failure');
+		},
+		(e: unknown) => e,
+	)) as Error & { cause?: unknown };
+}
