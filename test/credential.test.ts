@@ -150,37 +150,41 @@ describe('EasemobApi credential: the app token', () => {
 	});
 });
 
-describe('EasemobApi credential: a token that expires while many requests use it', () => {
-	const expired = errorBody('unauthorized', 'Unable to authenticate due to expired access token');
-	const manyItems = (count: number) => Array.from({ length: count }, (_, i) => ({ username: `u${i}` }));
-	const manyParams: INodeParameters = {
-		...params,
-		username: '={{ $json.username }}',
-		options: { appRateLimit: 0, userRateLimit: 0, concurrency: 10 },
-	};
+const expiredAnswer = errorBody('unauthorized', 'Unable to authenticate due to expired access token');
+const manyItems = (count: number, from = 0) => Array.from({ length: count }, (_, i) => ({ username: `u${from + i}` }));
+const manyParams: INodeParameters = {
+	...params,
+	username: '={{ $json.username }}',
+	options: { appRateLimit: 0, userRateLimit: 0, concurrency: 10 },
+};
 
-	/**
-	 * Answers deletes, refusing `refused` tokens with 401; the first refusal comes at once, later
-	 * ones after 300 ms, when the new token has long arrived (as from a busy Easemob).
-	 */
-	function deletes(refused: (token: string) => boolean) {
-		const seen: string[] = [];
-		nock(HOST)
-			.delete(() => true)
-			.times(Infinity)
-			.reply(function (_path, _body, callback) {
-				const token = String(this.req.headers.authorization).replace('Bearer ', '');
-				seen.push(token);
-				const refusals = seen.filter(refused).length;
-				const answer: [number, nock.Body] = refused(token) ? [401, expired] : [200, deleteOkBody('u')];
-				setTimeout(() => callback(null, answer), refused(token) && refusals > 1 ? 300 : 0);
-			});
-		return seen;
-	}
+/**
+ * Answers deletes, refusing `refused` tokens with 401 after `delayMs(refused, refusals so far)`, and
+ * records the token each delete carried.
+ */
+function deletes(refused: (token: string) => boolean, delayMs: (isRefused: boolean, refusals: number) => number) {
+	const seen: string[] = [];
+	nock(HOST)
+		.delete(() => true)
+		.times(Infinity)
+		.reply(function (_path, _body, callback) {
+			const token = String(this.req.headers.authorization).replace('Bearer ', '');
+			seen.push(token);
+			const isRefused = refused(token);
+			const answer: [number, nock.Body] = isRefused ? [401, expiredAnswer] : [200, deleteOkBody('u')];
+			setTimeout(() => callback(null, answer), delayMs(isRefused, seen.filter(refused).length));
+		});
+	return seen;
+}
+
+describe('EasemobApi credential: a token that expires while many requests use it', () => {
+	// The first refusal comes at once, later ones after 300 ms, when the new token has long arrived (a busy Easemob).
+	const busyDeletes = (refused: (token: string) => boolean) =>
+		deletes(refused, (isRefused, refusals) => (isRefused && refusals > 1 ? 300 : 0));
 
 	test('20 concurrent items after an expiry make exactly one token request, and every item is deleted', async () => {
 		const token = tokenEndpoint('YWMtRenewed', 5);
-		const seen = deletes((t) => t === 'YWMtExpired');
+		const seen = busyDeletes((t) => t === 'YWMtExpired');
 
 		const output = await runNode({ store: freshStore({ appToken: 'YWMtExpired' }), parameters: manyParams, items: manyItems(20) });
 
@@ -192,7 +196,7 @@ describe('EasemobApi credential: a token that expires while many requests use it
 
 	test('two processes sharing the credential record: one token request each after an expiry', async () => {
 		const token = tokenEndpoint('YWMtRenewed', 5);
-		deletes((t) => t === 'YWMtExpired');
+		busyDeletes((t) => t === 'YWMtExpired');
 		const store = freshStore({ appToken: 'YWMtExpired' });
 		// Each process has its own module state, as n8n workers do; the store stands for the database.
 		const workers: Array<typeof import('./helpers/n8n')> = [];
@@ -210,7 +214,7 @@ describe('EasemobApi credential: a token that expires while many requests use it
 	test('a refused token another worker stored: a new token, never the process\'s own older one', async () => {
 		const own = tokenEndpoint('YWMtOwn', 1);
 		let ended = false;
-		const seen = deletes((t) => ended && (t === 'YWMtOwn' || t === 'YWMtOtherWorker'));
+		const seen = busyDeletes((t) => ended && (t === 'YWMtOwn' || t === 'YWMtOtherWorker'));
 		const store = freshStore();
 		await runNode({ store, parameters: manyParams, items: manyItems(1) });
 		// Another worker renewed the token in the database; then Easemob ended both.
@@ -230,31 +234,11 @@ describe('EasemobApi credential: a token that expires while many requests use it
 
 describe('EasemobApi credential: tokens on the fake clock', () => {
 	useFakeClock();
-	const expired = errorBody('unauthorized', 'Unable to authenticate due to expired access token');
-	const manyItems = (count: number, from = 0) => Array.from({ length: count }, (_, i) => ({ username: `u${from + i}` }));
-	const manyParams: INodeParameters = {
-		...params,
-		username: '={{ $json.username }}',
-		options: { appRateLimit: 0, userRateLimit: 0, concurrency: 10 },
-	};
-
-	function deletes(refused: (token: string) => boolean, latencyMs: number) {
-		const seen: string[] = [];
-		nock(HOST)
-			.delete(() => true)
-			.times(Infinity)
-			.reply(function (_path, _body, callback) {
-				const token = String(this.req.headers.authorization).replace('Bearer ', '');
-				seen.push(token);
-				const answer: [number, nock.Body] = refused(token) ? [401, expired] : [200, deleteOkBody('u')];
-				setTimeout(() => callback(null, answer), latencyMs);
-			});
-		return seen;
-	}
+	const evenDeletes = (refused: (token: string) => boolean, latencyMs: number) => deletes(refused, () => latencyMs);
 
 	test('a token Easemob keeps refusing: at most one new token per second, and every item ends with its 401', async () => {
 		const token = tokenEndpoint('YWMtRenewed', 50);
-		const seen = deletes(() => true, 0);
+		const seen = evenDeletes(() => true, 0);
 		const startedAt = Date.now();
 
 		const output = await drive(
@@ -284,7 +268,7 @@ describe('EasemobApi credential: tokens on the fake clock', () => {
 				expiresAt.set(token, Date.now() + 8000);
 				return [200, { access_token: token, expires_in: 8 }];
 			});
-		deletes((token) => !(Date.now() < (expiresAt.get(token) ?? 0)), 20);
+		evenDeletes((token) => !(Date.now() < (expiresAt.get(token) ?? 0)), 20);
 		const store = freshStore();
 		const paced: INodeParameters = { ...manyParams, options: { appRateLimit: 5, userRateLimit: 0 } };
 		const later = async () => {
