@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as conversation from './actions/conversation/Conversation.resource';
+import * as messageHistory from './actions/messageHistory/MessageHistory.resource';
 import { router } from './actions/router';
 
 export class Easemob implements INodeType {
@@ -12,7 +13,7 @@ export class Easemob implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Manage conversations in Easemob (环信) instant messaging',
+		description: 'Manage conversations and message history in Easemob (环信) instant messaging',
 		defaults: { name: 'Easemob' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -24,10 +25,14 @@ export class Easemob implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'Conversation', value: 'conversation' }],
+				options: [
+					{ name: 'Conversation', value: 'conversation' },
+					{ name: 'Message History', value: 'messageHistory' },
+				],
 				default: 'conversation',
 			},
 			...conversation.description,
+			...messageHistory.description,
 		],
 	};
 

@@ -7,6 +7,7 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import * as conversation from './conversation/Conversation.resource';
+import * as messageHistory from './messageHistory/MessageHistory.resource';
 import { readRequestPolicy } from './requestOptions';
 import type { EasemobOperation, PreparedItem } from './types';
 import type { CheckSlot, EasemobResponse } from '../transport';
@@ -15,6 +16,11 @@ import { EasemobApiError } from '../transport/easemobError';
 
 const operations: Record<string, Record<string, EasemobOperation>> = {
 	conversation: { delete: conversation.delete },
+	messageHistory: {
+		deleteAllForUser: messageHistory.deleteAllForUser,
+		deleteBeforeTime: messageHistory.deleteBeforeTime,
+		deleteByIds: messageHistory.deleteByIds,
+	},
 };
 
 type ItemError = NodeApiError | NodeOperationError;
