@@ -22,12 +22,6 @@ export const EXAMPLES = {
 	mcpServer: 'mcp-server.json',
 };
 
-/**
- * The examples whose webhook deletes: each one requires the caller to send the header of its
- * Header Auth credential, and `npm start` publishes each one.
- */
-export const DELETING_WEBHOOKS = [EXAMPLES.webhook];
-
 /** n8n's Webhook node. */
 export const WEBHOOK_TYPE = 'n8n-nodes-base.webhook';
 
@@ -57,6 +51,15 @@ export const startSandbox = createRequire(import.meta.url)('../../test/sandbox/s
 export function readExample(file) {
 	return JSON.parse(readFileSync(join(REPO_DIR, 'examples', file), 'utf8'));
 }
+
+/**
+ * The examples whose webhook starts an Easemob node, which deletes: each one requires the caller to
+ * send the header of its Header Auth credential, and `npm start` publishes each one.
+ */
+export const DELETING_WEBHOOKS = Object.values(EXAMPLES).filter((file) => {
+	const types = readExample(file).nodes.map((node) => node.type);
+	return types.includes(WEBHOOK_TYPE) && types.includes(NODE_TYPE);
+});
 
 /** The credential the examples refer to, by id and name. */
 export function exampleCredentialRef() {

@@ -28,6 +28,7 @@ const GROUP = '228950233579521';
 /** For each deleting webhook, a request body it would act on if it were let through. */
 const DELETING_BODIES: Record<string, Record<string, unknown>> = {
 	[EXAMPLES.webhook]: { username: 'alice', conversationId: 'bob', conversationType: 'chat', deleteHistory: true },
+	[EXAMPLES.forgetUser]: { username: 'alice' },
 };
 
 /**
@@ -122,9 +123,10 @@ function post(path: string, body: Record<string, unknown>, headers: Record<strin
 	});
 }
 
-test.each(DELETING_WEBHOOKS)('%s refuses a call without the header or with a wrong value: 403, the sandbox unchanged, no request sent to it', async (file) => {
+test.each(DELETING_WEBHOOKS)('%s without the header, or with a wrong value: 403, the sandbox unchanged and sent nothing', async (file) => {
 	const before = sandbox.state();
 	const body = DELETING_BODIES[file];
+	if (body === undefined) throw new Error(`DELETING_BODIES has no request body for ${file}`);
 
 	const withoutHeader = await post(webhookPath(file), body);
 	const wrongValue = await post(webhookPath(file), body, { [webhookKey.header]: randomBytes(24).toString('base64url') });
@@ -135,7 +137,7 @@ test.each(DELETING_WEBHOOKS)('%s refuses a call without the header or with a wro
 	expect(sandbox.requests()).toEqual([]);
 });
 
-test('a deleting webhook published with Header Auth but no credential for it answers 500 to every call, the right header included, and runs nothing', async () => {
+test('a deleting webhook with Header Auth but no credential: 500 to every call, the right header included; nothing runs', async () => {
 	const before = sandbox.state();
 	const body = DELETING_BODIES[EXAMPLES.webhook];
 
@@ -148,7 +150,7 @@ test('a deleting webhook published with Header Auth but no credential for it ans
 	expect(sandbox.requests()).toEqual([]);
 });
 
-test('with the header, the published webhook example deletes the conversation a form posts, and answers 500 with the reason when it cannot', async () => {
+test('with the header, the webhook example deletes the conversation a form posts, and answers 500 with why when it cannot', async () => {
 	const url = `${n8n.url}/webhook/${webhookPath()}`;
 	const key = { [webhookKey.header]: webhookKey.value };
 
