@@ -50,18 +50,23 @@ try {
 	await stop(1);
 }
 
-const webhook = `${instance.url}/webhook/${webhookPath()}`;
-const body = JSON.stringify({ username: 'alice', conversationId: 'bob', conversationType: 'chat', deleteHistory: true });
-const keyHeader = `${webhookKey.header}: ${webhookKey.value}`;
+const webhook = (/** @type {string} */ file) => `${instance.url}/webhook/${webhookPath(file)}`;
+const curlHeaders = `-H '${webhookKey.header}: ${webhookKey.value}' -H 'Content-Type: application/json'`;
+const conversation = JSON.stringify({ username: 'alice', conversationId: 'bob', conversationType: 'chat', deleteHistory: true });
 say(`
 n8n's editor: ${instance.url}
   Sign in with  ${OWNER.email} / ${OWNER.password}
 
   ${instance.url}/workflow/${readExample(EXAMPLES.schedule).id}
       deletes a list of conversations: open it and press "Execute workflow"
+  ${instance.url}/workflow/${readExample(EXAMPLES.retention).id}
+      deletes a list of conversations' history older than 90 days: open it and press "Execute workflow"
   ${instance.url}/workflow/${readExample(EXAMPLES.webhook).id}
       published; deletes the conversation a form or CRM names, for callers that send the header:
-      curl -X POST ${webhook} -H '${keyHeader}' -H 'Content-Type: application/json' -d '${body}'
+      curl -X POST ${webhook(EXAMPLES.webhook)} ${curlHeaders} -d '${conversation}'
+  ${instance.url}/workflow/${readExample(EXAMPLES.forgetUser).id}
+      published; deletes a user's whole history, then the user, for callers that send the header:
+      curl -X POST ${webhook(EXAMPLES.forgetUser)} ${curlHeaders} -d '{"username":"carol"}'
 
   The credential "${SANDBOX_CREDENTIAL_NAME}" points at the Easemob sandbox on ${sandbox.url}
       its users and counters: curl ${sandbox.url}/_sandbox/state

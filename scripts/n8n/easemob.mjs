@@ -144,10 +144,10 @@ export async function n8nWithPackage(runtime, options) {
 }
 
 /**
- * What `npm start` serves: the examples with their credential pointing at the sandbox (and, with
- * the sandbox in Agora mode, an Agora Chat credential for it too), a Header Auth credential with a
- * new random value for the deleting webhooks, each of them published (live), n8n started and its
- * owner account created.
+ * What `npm start` serves: the examples other than the AI ones, with their credential pointing at
+ * the sandbox (and, with the sandbox in Agora mode, an Agora Chat credential for it too), a Header
+ * Auth credential with a new random value for the deleting webhooks, each of them published
+ * (live), n8n started and its owner account created.
  * @param {Awaited<ReturnType<typeof n8nWithPackage>>} instance
  * @param {import('../../test/sandbox/server.js').Sandbox} sandbox
  * @returns {Promise<{ header: string, value: string }>} what a caller of the webhooks must send
@@ -160,7 +160,7 @@ export async function startEditor(instance, sandbox) {
 		headerAuthCredential({ ...webhookCredentialRef(), name: WEBHOOK_CREDENTIAL_NAME, ...webhookKey }),
 	]);
 	const webhooks = DELETING_WEBHOOKS.map(readExample);
-	await instance.importWorkflows([readExample(EXAMPLES.schedule), ...webhooks]);
+	await instance.importWorkflows([readExample(EXAMPLES.schedule), readExample(EXAMPLES.retention), ...webhooks]);
 	for (const webhook of webhooks) await instance.publish(webhook.id);
 	await instance.start();
 	await instance.setupOwner(OWNER);
