@@ -72,7 +72,7 @@ async function del(s: Sandbox, user: string, body: unknown, token: string): Prom
 }
 
 describe('startSandbox', () => {
-	test('defaults: DEFAULTS credentials, a random port, seed.json as state, one-day tokens, limits on', async () => {
+	test('defaults: DEFAULTS credentials, a random port, seed.json as state, one-day tokens, Easemob\'s limits and message roaming on', async () => {
 		const seedFile = JSON.parse(readFileSync(join(__dirname, 'sandbox', 'seed.json'), 'utf8')) as Required<Seed>;
 		const s = await startWith(undefined, { rateLimits: undefined });
 		expect(s.port).toBeGreaterThan(0);
@@ -100,12 +100,8 @@ describe('startSandbox', () => {
 			);
 		}
 		expect(groups).toEqual(seedFile.groups);
-		expect((await call(s, 'GET', '/_sandbox/state')).body.counters.budgets.conversation).toEqual({
-			passed: 0,
-			refused: 0,
-			refusedPerUser: 0,
-			refusedPerApp: 0,
-		});
+		const settings = await call(s, 'POST', '/_sandbox/configure', { body: {} });
+		expect(settings.body).toMatchObject({ rateLimits: DEFAULTS.rateLimits, messageRoaming: true, faults: [] });
 		const token = await call(s, 'POST', `${appPath(s)}/token`, { body: credentials(s) });
 		expect(token.body.expires_in).toBe(86400);
 	});

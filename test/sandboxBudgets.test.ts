@@ -131,7 +131,7 @@ describe('budgets', () => {
 		expect((await call(s, ...userCall(s, 'POST', 'alice', '/deactivate'), { token })).status).toBe(200);
 	});
 
-	test('the defaults are 100 a second for each history endpoint and for the user calls; rateLimits false lifts them too', async () => {
+	test('the defaults are 100 a second for each history endpoint and for the user calls; rateLimits false lifts them too; a limit of 0 is refused', async () => {
 		expect(DEFAULTS.rateLimits).toEqual({
 			perUser: { limit: 5, windowMs: 60_000 },
 			perApp: { limit: 100, windowMs: 1000 },
@@ -158,7 +158,7 @@ describe('budgets', () => {
 		expect(configured.status).toBe(400);
 	});
 
-	test('Retry-After, when enabled, is sent by every budget', async () => {
+	test('Retry-After, when enabled, is sent by the history and user budgets too', async () => {
 		const one = { limit: 1, windowMs: MINUTE };
 		const s = await start({ rateLimits: { history: one, userCalls: one, windows: 'sliding', retryAfter: true } });
 		const token = await tokenFor(s);

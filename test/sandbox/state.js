@@ -222,7 +222,8 @@ function dropMessages(user, channel, type, drop) {
 }
 
 /**
- * Messages at or before `delTime` go; a conversation left with no message leaves the list too (§5).
+ * Messages at or before `delTime` go; a conversation left with no message leaves the list too (§5),
+ * as does one that had none.
  * @param {UserState} user @param {string} channel @param {ConversationType} type @param {number} delTime
  * @returns {number} messages removed
  */
