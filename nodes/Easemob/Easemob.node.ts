@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as conversation from './actions/conversation/Conversation.resource';
+import * as user from './actions/user/User.resource';
 import { router } from './actions/router';
 
 export class Easemob implements INodeType {
@@ -24,10 +25,14 @@ export class Easemob implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'Conversation', value: 'conversation' }],
+				options: [
+					{ name: 'Conversation', value: 'conversation' },
+					{ name: 'User', value: 'user' },
+				],
 				default: 'conversation',
 			},
 			...conversation.description,
+			...user.description,
 		],
 	};
 

@@ -7,6 +7,7 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import * as conversation from './conversation/Conversation.resource';
+import * as user from './user/User.resource';
 import { readRequestPolicy } from './requestOptions';
 import type { EasemobOperation, PreparedItem } from './types';
 import type { CheckSlot, EasemobResponse } from '../transport';
@@ -15,6 +16,13 @@ import { EasemobApiError } from '../transport/easemobError';
 
 const operations: Record<string, Record<string, EasemobOperation>> = {
 	conversation: { delete: conversation.delete },
+	user: {
+		get: user.get,
+		delete: user.delete,
+		deactivate: user.deactivate,
+		activate: user.activate,
+		forceLogout: user.forceLogout,
+	},
 };
 
 type ItemError = NodeApiError | NodeOperationError;
@@ -86,6 +94,11 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			}
 			output[itemIndex] = { json: prepared.output(responses), pairedItem: { item: itemIndex } };
 		} catch (error) {
+			const outcome = error instanceof EasemobApiError ? prepared.outputForFailure?.(error) : undefined;
+			if (outcome !== undefined) {
+				output[itemIndex] = { json: outcome, pairedItem: { item: itemIndex } };
+				return;
+			}
 			const failure = asItemError(this, error, itemIndex);
 			if (responses.length > 0 && prepared.doneBeforeFailure !== undefined) {
 				failure.description = `${failure.description ?? ''} ${prepared.doneBeforeFailure(responses.length)}`.trim();
