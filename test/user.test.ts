@@ -1,9 +1,9 @@
 import nock from 'nock';
-import type { INodeParameters, INodePropertyOptions } from 'n8n-workflow';
+import type { IDataObject, INodeParameters, INodePropertyOptions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { drive, useFakeClock } from './helpers/clock';
-import { appPath, deleteEndpoint, errorBody, freshStore, HOST, tokenEndpoint } from './helpers/easemob';
+import { appPath, deleteEndpoint, errorBody, freshStore, tokenEndpoint } from './helpers/easemob';
 import { FIXES } from './helpers/messages';
 import { failure, runNode } from './helpers/n8n';
 import type { UserOperation } from './helpers/users';
@@ -25,7 +25,7 @@ async function runFor(operation: UserOperation, usernames: unknown[], extra: INo
 		store: freshStore(),
 		continueOnFail,
 		parameters: params(operation, extra),
-		items: usernames.map((username) => ({ username })),
+		items: usernames.map((username) => ({ username }) as IDataObject),
 	});
 }
 
@@ -33,7 +33,8 @@ const NOT_FOUND = errorBody('service_resource_not_found', 'Service resource not 
 const MANAGEMENT = errorBody('management', 'User with id null does not exist in app demo-org#demo-app');
 const OPTION = 'Unknown User Is Deleted';
 const deleteNotFound = (username: string) =>
-	`This app has no user "${username}": check the Username (a user ID, not a nickname), or turn on the option ${OPTION} to count a missing user as already deleted`;
+	`This app has no user "${username}": check the Username (a user ID, not a nickname), ` +
+	`or turn on the option ${OPTION} to count a missing user as already deleted`;
 
 /** Each operation's call exactly as Easemob's documentation gives it, and one line of its output. */
 describe.each<[UserOperation, string, string, object]>([
@@ -122,7 +123,9 @@ describe('User → Delete', () => {
 		const { properties } = new Easemob().description;
 		const operation = properties.find((p) => p.name === 'operation' && p.displayOptions?.show?.resource?.[0] === 'user');
 		const option = (operation?.options as INodePropertyOptions[]).find((o) => o.value === 'delete');
-		const username = properties.find((p) => p.name === 'username' && p.displayOptions?.show?.operation?.[0] === 'delete' && p.displayOptions?.show?.resource?.[0] === 'user');
+		const username = properties.find(
+			(p) => p.name === 'username' && p.displayOptions?.show?.resource?.[0] === 'user' && p.displayOptions?.show?.operation?.[0] === 'delete',
+		);
 
 		for (const text of [option?.description, username?.description]) {
 			expect(text).toMatch(/every group and chat room they own/);
@@ -164,8 +167,16 @@ describe('User → Delete', () => {
 	});
 
 	test.each([
-		[404, errorBody('organization_application_not_found', 'Could not find application for demo-org/x from URI: users/ghost'), /^Easemob answered 404 organization_application_not_found: .*The credential needs fixing, not the fields: check its Org Name, App Name and Host$/],
-		[400, errorBody('management', 'Something else went wrong'), /^Easemob answered 400 management: Something else went wrong\. Check the fields against/],
+		[
+			404,
+			errorBody('organization_application_not_found', 'Could not find application for demo-org/x from URI: users/ghost'),
+			/^Easemob answered 404 organization_application_not_found: .*The credential needs fixing, not the fields: check its Org Name/,
+		],
+		[
+			400,
+			errorBody('management', 'Something else went wrong'),
+			/^Easemob answered 400 management: Something else went wrong\. Check the fields against/,
+		],
 		[404, '<html>Not Found</html>', /^Easemob answered 404\. This app has no such user/],
 	])('with Unknown User Is Deleted, %i answered otherwise is still an error', async (status, body, message) => {
 		tokenEndpoint();
@@ -305,7 +316,9 @@ test("Conversation → Delete for One User keeps its own 404 message, without Us
 describe.each(OPERATIONS)('User → %s: continue on fail', (operation) => {
 	test('an unknown user and a blank username become error items paired with their input; the others go on, in order', async () => {
 		tokenEndpoint();
-		const call = userEndpoint(operation, (username) => (username === 'ghost' ? [404, NOT_FOUND] : [200, USER_CALLS[operation].ok(username)]), 3);
+		const answer = (username: string): [number, object] =>
+			username === 'ghost' ? [404, NOT_FOUND] : [200, USER_CALLS[operation].ok(username)];
+		const call = userEndpoint(operation, answer, 3);
 
 		const output = await runFor(operation, ['alice', 'ghost', ' ', 'bob'], { options: { concurrency: 1 } }, true);
 
@@ -313,12 +326,17 @@ describe.each(OPERATIONS)('User → %s: continue on fail', (operation) => {
 		expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3].map((item) => ({ item })));
 		expect(output.map((item) => item.json.username)).toEqual(['alice', undefined, undefined, 'bob']);
 		expect(output[1].json).toEqual({
-			error: `Easemob answered 404 service_resource_not_found: Service resource not found. ${operation === 'delete' ? deleteNotFound('ghost') : FIXES.unknownUser}`,
+			error: `Easemob answered 404 service_resource_not_found: Service resource not found. ${
+				operation === 'delete' ? deleteNotFound('ghost') : FIXES.unknownUser
+			}`,
 			description: expect.any(String),
 			statusCode: 404,
 			easemobError: 'service_resource_not_found',
 		});
-		expect(output[2].json).toEqual({ error: expect.stringMatching(/^Username is empty: set it to the user ID of the user to /), description: expect.stringMatching(/Item 2/) });
+		expect(output[2].json).toEqual({
+			error: expect.stringMatching(/^Username is empty: set it to the user ID of the user to /),
+			description: expect.stringMatching(/Item 2/),
+		});
 	});
 });
 
@@ -412,14 +430,19 @@ describe('User calls: one budget, 100 per second per app, shared by every user o
 describe('User → Deactivate (Ban), Activate, Force Logout, Get: a lost answer is sent again', () => {
 	useFakeClock();
 
-	test.each<UserOperation>(['get', 'deactivate', 'activate', 'forceLogout'])('%s: a 504 is sent again, and the second answer is the output', async (operation) => {
-		tokenEndpoint();
-		let calls = 0;
-		const call = userEndpoint(operation, (username) => (++calls === 1 ? [504, 'Gateway Timeout'] : [200, USER_CALLS[operation].ok(username)]), 2);
+	test.each<UserOperation>(['get', 'deactivate', 'activate', 'forceLogout'])(
+		'%s: a 504 is sent again, and the second answer is the output',
+		async (operation) => {
+			tokenEndpoint();
+			let calls = 0;
+			const answer = (username: string): [number, nock.Body] =>
+				++calls === 1 ? [504, 'Gateway Timeout'] : [200, USER_CALLS[operation].ok(username)];
+			const call = userEndpoint(operation, answer, 2);
 
-		const output = await drive(runFor(operation, ['alice'], { options: { includeAttempts: true } }));
+			const output = await drive(runFor(operation, ['alice'], { options: { includeAttempts: true } }));
 
-		expect(call.seen).toHaveLength(2);
-		expect(output[0].json).toMatchObject({ username: 'alice', attempts: 2 });
-	});
+			expect(call.seen).toHaveLength(2);
+			expect(output[0].json).toMatchObject({ username: 'alice', attempts: 2 });
+		},
+	);
 });

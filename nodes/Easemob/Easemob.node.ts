@@ -2,8 +2,8 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as conversation from './actions/conversation/Conversation.resource';
-import * as user from './actions/user/User.resource';
 import { router } from './actions/router';
+import * as user from './actions/user/User.resource';
 
 export class Easemob implements INodeType {
 	description: INodeTypeDescription = {

@@ -7,9 +7,9 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import * as conversation from './conversation/Conversation.resource';
-import * as user from './user/User.resource';
 import { readRequestPolicy } from './requestOptions';
 import type { EasemobOperation, PreparedItem } from './types';
+import * as user from './user/User.resource';
 import type { CheckSlot, EasemobResponse } from '../transport';
 import { EasemobClient } from '../transport';
 import { EasemobApiError } from '../transport/easemobError';

@@ -27,13 +27,14 @@ export const description: INodeProperties[] = [
 				value: 'deactivate',
 				description:
 					'Ban a user: logs them out of every device at once and keeps them out until Activate. Their data is kept.',
-				action: 'Deactivate (ban) a user',
+				action: 'Ban a user',
 			},
 			{
 				name: 'Delete',
 				value: 'delete',
 				description:
-					'Delete a user for good, with every group and chat room they own and their contacts, messages and conversations. Cannot be undone.',
+					'Delete a user for good, with every group and chat room they own and their contacts, messages and ' +
+					'conversations. Cannot be undone.',
 				action: 'Delete a user',
 			},
 			{

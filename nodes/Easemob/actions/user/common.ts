@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { EasemobBudget, SuccessShape } from '../../transport';
 import type { IdField } from '../parameters';
@@ -41,13 +41,14 @@ export function usernameField(purpose: string, consequence?: string): INodePrope
 
 export interface UserItem {
 	username: string;
-	options: { includeResponse?: boolean; includeAttempts?: boolean; unknownUserIsDeleted?: boolean };
+	// Unknown User Is Deleted may come from an expression: Delete checks it.
+	options: { includeResponse?: boolean; includeAttempts?: boolean; unknownUserIsDeleted?: unknown };
 }
 
 /** The item's Username, checked as every path segment is, and its Options. */
 export function userItem(context: IExecuteFunctions, field: IdField, itemIndex: number): UserItem {
 	const username = pathIdParameter(context, field, itemIndex);
-	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject as UserItem['options'];
+	const options = context.getNodeParameter('options', itemIndex, {}) as UserItem['options'];
 	return { username, options };
 }
 

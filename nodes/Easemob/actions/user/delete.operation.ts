@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { EasemobCall, FailureHint } from '../../transport';
@@ -27,7 +27,8 @@ export const call: EasemobCall = {
 const properties: INodeProperties[] = [
 	usernameField(
 		'to delete',
-		'This deletes the user for good, with every group and chat room they own and their contacts, messages and conversations; it cannot be undone. In an AI tool, take the ID from the trigger, not from the model',
+		'This deletes the user for good, with every group and chat room they own and their contacts, messages and ' +
+			'conversations; it cannot be undone. In an AI tool, take the ID from the trigger, not from the model',
 	),
 	optionsCollection(call, [
 		{
@@ -36,7 +37,8 @@ const properties: INodeProperties[] = [
 			type: 'boolean',
 			default: false,
 			description:
-				'Whether a user Easemob does not know counts as already deleted: the item outputs deleted true and existed false instead of failing. Useful when a flow may run twice for the same user.',
+				'Whether a user Easemob does not know counts as already deleted: the item outputs deleted true and ' +
+				'existed false instead of failing. Useful when a flow may run twice for the same user.',
 		},
 	]),
 ];
@@ -47,9 +49,12 @@ const USERNAME = usernameFor('the user ID of the user to delete');
 
 /** The messages for "no such user", which name the user and the option that accepts it. */
 function unknownUserHints(username: string): FailureHint[] {
-	const fix = `This app has no user ${JSON.stringify(username)}: check the Username (a user ID, not a nickname), or turn on the option Unknown User Is Deleted to count a missing user as already deleted`;
+	const fix =
+		`This app has no user ${JSON.stringify(username)}: check the Username (a user ID, not a nickname), ` +
+		'or turn on the option Unknown User Is Deleted to count a missing user as already deleted';
 	const hint =
-		'Easemob has no such user in this app: it may have been deleted already. If that is an expected outcome (the flow may run twice for one user), turn on Unknown User Is Deleted in the Options.';
+		'Easemob has no such user in this app: it may have been deleted already. If that is an expected outcome ' +
+		'(the flow may run twice for one user), turn on Unknown User Is Deleted in the Options.';
 	return [
 		{ status: 404, easemobError: 'service_resource_not_found', fix, hint },
 		{ status: 400, easemobError: 'management', text: new RegExp(`^${NO_USER_TEXT}`), fix, hint },
@@ -59,7 +64,9 @@ function unknownUserHints(username: string): FailureHint[] {
 function isUnknownUser(failure: EasemobApiError): boolean {
 	return failure.statusCode === 404
 		? failure.easemobError === 'service_resource_not_found'
-		: failure.statusCode === 400 && failure.easemobError === 'management' && NO_USER_MESSAGE.test(failure.message);
+		: failure.statusCode === 400 &&
+				failure.easemobError === 'management' &&
+				NO_USER_MESSAGE.test(failure.message);
 }
 
 export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedItem {
@@ -73,7 +80,7 @@ export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedIte
 	);
 	return {
 		requests: [{ method: 'DELETE', segments: ['users', username], hints: unknownUserHints(username) }],
-		output: (responses) => withRequestDetails({ deleted: true, username, existed: true } as IDataObject, responses, options),
+		output: (responses) => withRequestDetails({ deleted: true, username, existed: true }, responses, options),
 		outputForFailure: (failure) =>
 			unknownUserIsDeleted && isUnknownUser(failure) ? { deleted: true, username, existed: false } : undefined,
 	};
