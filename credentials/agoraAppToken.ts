@@ -125,14 +125,3 @@ export function agoraTokenForRequest(credentials: ICredentialDataDecryptedObject
 	const stored = typeof credentials.appToken === 'string' ? credentials.appToken : '';
 	return isAgoraTokenSignedWith(stored, appId, appCertificate) === false ? agoraAppToken(credentials) : stored;
 }
-
-/**
- * The message for a 401 that persists after n8n built a new token: the token is signed locally,
- * so only the App ID, the App Certificate or the cluster can be wrong.
- */
-export function agoraRefusal(credentials: ICredentialDataDecryptedObject, answer: string): { message: string; hint: string } {
-	return {
-		message: `Agora Chat refused a freshly signed app token (${answer}). Check the credential's App ID and App Certificate (copy both again from your project in Agora Console) and that the Host is your app's REST API domain (${text(credentials, 'host')} now; Agora Chat's are a41.chat.agora.io, a61.chat.agora.io and a71.chat.agora.io).`,
-		hint: 'A token signed with another project\'s App Certificate, or sent to another cluster, is refused. Open the credential and use its Test button.',
-	};
-}

@@ -1,5 +1,9 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
+import { EasemobTokenError, isEasemobTokenError, networkFailureInWords, readFailure } from '../nodes/Easemob/transport/failure';
+
+export { EasemobTokenError };
+
 // Easemob's own rule for org and app names; it also keeps both to exactly one path segment.
 const APP_KEY_PART = /^[A-Za-z0-9_-]+$/;
 
@@ -12,36 +16,6 @@ const LEAST_TOKEN_AGE_MS = 1000;
 const REPLACEMENT_REUSE_MS = 10_000;
 // A token handed out this close to its end could expire before the request it goes with arrives.
 const EXPIRY_MARGIN_MS = 1000;
-
-// n8n 1.x wraps what preAuthentication throws in a NodeApiError that keeps the message but drops
-// the error itself, so the node finds a token error again by its message.
-const recentTokenErrors = new Map<string, EasemobTokenError>();
-const KEPT_TOKEN_ERRORS = 100;
-
-/** Thrown when the app token cannot be had; `transient` says whether trying again may help. */
-export class EasemobTokenError extends Error {
-	constructor(
-		message: string,
-		readonly transient: boolean,
-	) {
-		super(message);
-		this.name = 'EasemobTokenError';
-		recentTokenErrors.delete(message);
-		recentTokenErrors.set(message, this);
-		if (recentTokenErrors.size > KEPT_TOKEN_ERRORS) recentTokenErrors.delete(recentTokenErrors.keys().next().value!);
-	}
-}
-
-export function isEasemobTokenError(error: unknown): error is EasemobTokenError {
-	return error instanceof Error && error.name === 'EasemobTokenError';
-}
-
-/** The token error that `thrown` is or wraps, as n8n 2.x wraps it (`cause`) or n8n 1.x does. */
-export function tokenErrorIn(thrown: unknown): EasemobTokenError | undefined {
-	if (isEasemobTokenError(thrown)) return thrown;
-	if (!(thrown instanceof Error)) return undefined;
-	return isEasemobTokenError(thrown.cause) ? thrown.cause : recentTokenErrors.get(thrown.message);
-}
 
 function field(credentials: ICredentialDataDecryptedObject, name: string): string {
 	const value = credentials[name];
@@ -165,61 +139,23 @@ export async function sharedTokenFetch(
 	return await token;
 }
 
-const NETWORK_FAILURES: Record<string, string> = {
-	ECONNREFUSED: 'the connection was refused',
-	ECONNRESET: 'the connection was closed before an answer came',
-	ETIMEDOUT: 'the connection timed out',
-	ECONNABORTED: 'no answer came in time',
-	ENOTFOUND: 'the host name does not resolve',
-	EAI_AGAIN: 'the host name could not be looked up right now',
-	EHOSTUNREACH: 'the host is unreachable',
-	ENETUNREACH: 'the network is unreachable',
-	EPIPE: 'the connection broke while sending',
-};
-
-/**
- * Words for a network error code. n8n replaces any error message that contains such a code with
- * a generic sentence of its own, so messages carry these words and never the code itself.
- */
-export function networkFailureInWords(code: string | undefined): string {
-	return (code && NETWORK_FAILURES[code]) ?? 'the request failed before any answer came';
-}
-
-interface HttpFailure {
-	code?: string;
-	response?: { status?: number; data?: unknown };
-}
-
-function easemobErrorBody(data: unknown): { error?: string; error_description?: string } {
-	if (typeof data === 'object' && data !== null) return data as { error?: string; error_description?: string };
-	if (typeof data === 'string') {
-		try {
-			return easemobErrorBody(JSON.parse(data));
-		} catch {
-			return {};
-		}
-	}
-	return {};
-}
-
 /** Turns a failed token request into a message that says which credential field to fix. */
 export function describeTokenFailure(
 	error: unknown,
 	credentials: ICredentialDataDecryptedObject,
 ): EasemobTokenError {
 	if (isEasemobTokenError(error)) return error;
-	const failure = (typeof error === 'object' && error !== null ? error : {}) as HttpFailure;
-	const status = failure.response?.status;
+	const failure = readFailure(error);
+	const { status } = failure;
 	const where = `${field(credentials, 'orgName')}/${field(credentials, 'appName')} on ${field(credentials, 'host')}`;
 	if (status === undefined) {
 		return new EasemobTokenError(
-			`Could not reach the Easemob host ${field(credentials, 'host')} to get an app token: ${networkFailureInWords(failure.code)}. Check the credential's Host and that n8n can reach it.`,
-			failure.code !== 'ENOTFOUND',
+			`Could not reach the Easemob host ${field(credentials, 'host')} to get an app token: ${networkFailureInWords(failure.networkCode)}. Check the credential's Host and that n8n can reach it.`,
+			failure.transient,
 		);
 	}
-	const body = easemobErrorBody(failure.response?.data);
-	const detail = [status, body.error, body.error_description].filter(Boolean).join(' ');
-	if (body.error === 'invalid_grant' || (status === 400 && /client_(id|secret)/.test(body.error_description ?? ''))) {
+	const detail = [status, failure.easemobError, failure.text].filter(Boolean).join(' ');
+	if (failure.easemobError === 'invalid_grant' || (status === 400 && /client_(id|secret)/.test(failure.text ?? ''))) {
 		return new EasemobTokenError(
 			`Easemob rejected the Client ID or Client Secret for ${where} (${detail}). Copy both again from the app's details in the Easemob console.`,
 			false,
@@ -231,7 +167,7 @@ export function describeTokenFailure(
 			false,
 		);
 	}
-	if (status === 429 || status >= 500) {
+	if (failure.transient) {
 		return new EasemobTokenError(`Easemob could not issue an app token right now (${detail}). Try again later.`, true);
 	}
 	return new EasemobTokenError(`Easemob refused the app token request for ${where} (${detail}).`, false);

@@ -5,8 +5,9 @@
 import type { INode } from 'n8n-workflow';
 
 import { FIXES } from './helpers/messages';
-import { EasemobTokenError } from '../credentials/easemobAppToken';
+import { call } from '../nodes/Easemob/actions/conversation/delete.operation';
 import { toEasemobApiError } from '../nodes/Easemob/transport/easemobError';
+import { EasemobTokenError } from '../nodes/Easemob/transport/failure';
 
 const node: INode = { id: 'n', name: 'Easemob', type: 'easemob', typeVersion: 1, position: [0, 0], parameters: {} };
 
@@ -23,6 +24,7 @@ test('a status and Easemob body kept only as httpCode and context.data', () => {
 			context: { data: { error: 'service_resource_not_found', error_description: 'Service resource not found' } },
 		}),
 		3,
+		call,
 	);
 
 	expect(error.message).toBe(`Easemob answered 404 service_resource_not_found: Service resource not found. ${FIXES.unknownUser}`);
@@ -31,13 +33,13 @@ test('a status and Easemob body kept only as httpCode and context.data', () => {
 });
 
 test('a 503 without a body is transient', () => {
-	const error = toEasemobApiError(node, wrappedByN8n1('The service was not able to process your request', { httpCode: '503' }), 0);
+	const error = toEasemobApiError(node, wrappedByN8n1('The service was not able to process your request', { httpCode: '503' }), 0, call);
 
 	expect(error).toMatchObject({ statusCode: 503, transient: true, message: "Easemob answered 503. A problem on Easemob's side: try again later" });
 });
 
 test('a network code kept as httpCode', () => {
-	const error = toEasemobApiError(node, wrappedByN8n1('The connection to the server was closed unexpectedly', { httpCode: 'ECONNRESET' }), 0);
+	const error = toEasemobApiError(node, wrappedByN8n1('The connection to the server was closed unexpectedly', { httpCode: 'ECONNRESET' }), 0, call);
 
 	expect(error).toMatchObject({ transient: true, message: `Could not reach Easemob: the connection was closed before an answer came. ${FIXES.retryOnNetwork}` });
 });
@@ -45,7 +47,7 @@ test('a network code kept as httpCode', () => {
 test('a token error kept only by its message', () => {
 	const tokenError = new EasemobTokenError('Could not reach the Easemob host a1.easemob.com to get an app token: the connection was refused.', true);
 
-	const error = toEasemobApiError(node, wrappedByN8n1(tokenError.message, { httpCode: null }), 0);
+	const error = toEasemobApiError(node, wrappedByN8n1(tokenError.message, { httpCode: null }), 0, call);
 
 	expect(error).toMatchObject({ message: tokenError.message, transient: true });
 	expect(error.description).toMatch(/could not get an app token/);

@@ -3,6 +3,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as conversation from './actions/conversation/Conversation.resource';
 import { router } from './actions/router';
+import * as user from './actions/user/User.resource';
 
 export class Easemob implements INodeType {
 	description: INodeTypeDescription = {
@@ -24,10 +25,14 @@ export class Easemob implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'Conversation', value: 'conversation' }],
+				options: [
+					{ name: 'Conversation', value: 'conversation' },
+					{ name: 'User', value: 'user' },
+				],
 				default: 'conversation',
 			},
 			...conversation.description,
+			...user.description,
 		],
 	};
 

@@ -160,6 +160,14 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 }
 
 /**
+ * The Easemob node's execute context over one empty item, for driving its transport directly with a
+ * call declaration no operation makes; every request still goes through n8n-core's HTTP helpers.
+ */
+export function nodeContext(store: CredentialStore): ExecuteContext {
+	return executeContext(new Easemob(), { parameters: {}, store });
+}
+
+/**
  * Runs the credential's test request the way n8n's credential tester does: as the routing
  * request of a stand-in node, through n8n-core's RoutingNode and the credential's own
  * preAuthentication and authenticate.

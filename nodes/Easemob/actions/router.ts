@@ -8,15 +8,21 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import * as conversation from './conversation/Conversation.resource';
 import { readRequestPolicy } from './requestOptions';
-import type { PreparedCall } from './types';
-import type { CheckSlot } from '../transport';
+import type { EasemobOperation, PreparedItem } from './types';
+import * as user from './user/User.resource';
+import type { CheckSlot, EasemobResponse } from '../transport';
 import { EasemobClient } from '../transport';
 import { EasemobApiError } from '../transport/easemobError';
 
-type Prepare = (this: IExecuteFunctions, itemIndex: number) => PreparedCall;
-
-const operations: Record<string, Record<string, Prepare>> = {
-	conversation: { delete: conversation.delete.prepare },
+const operations: Record<string, Record<string, EasemobOperation>> = {
+	conversation: { delete: conversation.delete },
+	user: {
+		get: user.get,
+		delete: user.delete,
+		deactivate: user.deactivate,
+		activate: user.activate,
+		forceLogout: user.forceLogout,
+	},
 };
 
 type ItemError = NodeApiError | NodeOperationError;
@@ -46,16 +52,16 @@ function errorItem(error: ItemError, itemIndex: number, toErrorOutput: boolean):
 }
 
 /**
- * Checks each item and sends its request, concurrently and within the rate limits, returning
- * one output item per input item in input order. Checking keeps just ahead of sending, so a
- * large run does not wait for every item to be checked. Without continue-on-fail the first
- * failure, a bad item included, stops items not yet sent.
+ * Checks each item and sends its requests, items concurrently and within the rate limits, an item's
+ * own requests one after another, returning one output item per input item in input order. Checking
+ * keeps just ahead of sending, so a large run does not wait for every item to be checked. Without
+ * continue-on-fail the first failure, a bad item included, stops items not yet sent.
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const resource = this.getNodeParameter('resource', 0) as string;
 	const operation = this.getNodeParameter('operation', 0) as string;
-	const prepare = operations[resource]?.[operation];
-	if (prepare === undefined) {
+	const selected = operations[resource]?.[operation];
+	if (selected === undefined) {
 		throw new NodeOperationError(this.getNode(), `The operation "${operation}" on "${resource}" is not supported`);
 	}
 	const continueOnFail = this.continueOnFail();
@@ -70,19 +76,36 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	};
 
 	const { id, name } = this.getNode().credentials?.easemobApi ?? { id: null, name: '' };
-	const policy = readRequestPolicy(this);
 	const client = new EasemobClient(
 		this,
 		{ id: id ?? '', name, type: 'easemobApi', data: await this.getCredentials<ICredentialDataDecryptedObject>('easemobApi') },
-		policy,
+		selected.call,
+		readRequestPolicy(this, selected.call.budget),
 		() => firstFailure !== undefined || this.getExecutionCancelSignal()?.aborted === true,
 	);
-	const send = async (call: PreparedCall, itemIndex: number, slot: CheckSlot) => {
+	const send = async (prepared: PreparedItem, itemIndex: number, slot: CheckSlot) => {
+		const responses: EasemobResponse[] = [];
 		try {
-			const response = await client.send(call.request, itemIndex, slot);
-			if (response !== undefined) output[itemIndex] = { json: call.output(response), pairedItem: { item: itemIndex } };
+			for (const request of prepared.requests) {
+				// Only the first request held a slot among the items checked ahead.
+				const response = await client.send(request, itemIndex, responses.length === 0 ? slot : undefined);
+				if (response === undefined) return;
+				responses.push(response);
+			}
+			output[itemIndex] = { json: prepared.output(responses), pairedItem: { item: itemIndex } };
 		} catch (error) {
-			fail(error, itemIndex);
+			const outcome = error instanceof EasemobApiError ? prepared.outputForFailure?.(error) : undefined;
+			if (outcome !== undefined) {
+				output[itemIndex] = { json: outcome, pairedItem: { item: itemIndex } };
+				return;
+			}
+			const failure = asItemError(this, error, itemIndex);
+			if (responses.length > 0 && prepared.doneBeforeFailure !== undefined) {
+				failure.description = `${failure.description ?? ''} ${prepared.doneBeforeFailure(responses.length)}`.trim();
+			}
+			fail(failure, itemIndex);
+		} finally {
+			slot.release();
 		}
 	};
 
@@ -94,7 +117,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			break;
 		}
 		try {
-			sending.push(send(prepare.call(this, itemIndex), itemIndex, slot));
+			sending.push(send(selected.prepare.call(this, itemIndex), itemIndex, slot));
 		} catch (error) {
 			slot.release();
 			fail(error, itemIndex);

@@ -1,8 +1,9 @@
 import type { ICredentialDataDecryptedObject, INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { agoraRefusal, isAgoraCredential } from '../../../credentials/agoraAppToken';
-import { networkFailureInWords, tokenErrorIn } from '../../../credentials/easemobAppToken';
+import type { EasemobBudget, EasemobCall, FailureHint } from './call';
+import type { EasemobFailure } from './failure';
+import { networkFailureInWords, readFailure, tokenErrorIn } from './failure';
 
 /** An Easemob failure with what the router, retries and error items need to know about it. */
 export class EasemobApiError extends NodeApiError {
@@ -15,6 +16,7 @@ export class EasemobApiError extends NodeApiError {
 			statusCode?: number;
 			easemobError?: string;
 			transient: boolean;
+			rateLimited?: boolean;
 			retryAfterMs?: number;
 		},
 	) {
@@ -31,6 +33,7 @@ export class EasemobApiError extends NodeApiError {
 		this.statusCode = details.statusCode;
 		this.easemobError = details.easemobError;
 		this.transient = details.transient;
+		this.rateLimited = details.rateLimited ?? false;
 		this.retryAfterMs = details.retryAfterMs;
 	}
 
@@ -42,127 +45,152 @@ export class EasemobApiError extends NodeApiError {
 	/** Whether the same request may succeed if sent again later. */
 	readonly transient: boolean;
 
+	/** Easemob's rate limit was reached: the pace answers for it. */
+	readonly rateLimited: boolean;
+
 	readonly retryAfterMs?: number;
-}
-
-const HINTS: Record<string, string> = {
-	invalid_request_body:
-		'Easemob could not read the request. Check that Channel is text, Type is chat or groupchat and Delete Roaming Messages is true or false.',
-	illegal_argument: 'One of the fields has a value Easemob does not accept; the message above names it.',
-	unauthorized:
-		'Easemob refused the app token even after n8n fetched a new one. Check that the app is enabled in the Easemob console and that the credential\'s Host is the cluster the app lives on.',
-	auth_bad_access_token:
-		'Easemob did not recognise the app token even after n8n fetched a new one. Check that the credential\'s Host is the cluster the app lives on.',
-	service_resource_not_found:
-		'Easemob has no such user in this app. Check the Username: it is the user ID (not the nickname) of a user of the app named in the credential.',
-	organization_application_not_found: 'Check the credential\'s Org Name and App Name (App Key = OrgName#AppName) and Host.',
-	reach_limit:
-		'Easemob\'s rate limit was hit (this call allows 5 per minute per user and 100 per second per app). Fewer items per user per minute, or a later retry, will get through.',
-	resource_limited:
-		'Your Easemob plan\'s quota for this feature is used up, so retrying will not help. Check the plan and usage in the Easemob console.',
-};
-
-function hintForStatus(status: number): string {
-	if (status === 401) return HINTS.unauthorized;
-	if (status === 403) return 'Easemob does not allow this operation for your app. Check that the feature is enabled for the app and its plan in the Easemob console.';
-	if (status === 404) return HINTS.service_resource_not_found;
-	if (status === 429) return HINTS.reach_limit;
-	if (status >= 500) return 'Easemob had a problem on its side. Try again later; if it persists, check Easemob\'s service status.';
-	if (status >= 300 && status < 400) return 'Easemob answered with a redirect, which n8n does not follow with your token. Check the credential\'s Host (usually https:// and the cluster shown in the console).';
-	return 'Check the fields against the Easemob REST API documentation.';
 }
 
 const CREDENTIAL_AT_FAULT = 'The credential needs fixing, not the fields';
 
-// What to change, short enough for the message itself: an AI agent hands its model the message
-// only, and "Continue (using error output)" keeps nothing else, so the fix cannot live in the
-// description alone.
-const FIXES: Record<string, string> = {
-	invalid_request_body:
-		'Easemob could not read the request: Channel must be text, Conversation Type "chat" or "groupchat", Delete Roaming Messages true or false',
-	illegal_argument: 'Correct the field Easemob names',
-	unauthorized: `${CREDENTIAL_AT_FAULT}: check that the app is enabled and that Host is the app's cluster`,
-	auth_bad_access_token: `${CREDENTIAL_AT_FAULT}: check that Host is the app's cluster`,
-	service_resource_not_found: 'This app has no such user: check the Username (a user ID, not a nickname)',
-	organization_application_not_found: `${CREDENTIAL_AT_FAULT}: check its Org Name, App Name and Host`,
-	reach_limit:
-		'Easemob\'s rate limit was hit (5 calls per minute per user, 100 per second per app): try this user again in a minute',
-	resource_limited: 'The app\'s Easemob plan quota for this is used up: retrying will not help until the plan allows more',
-};
-
-function fixForStatus(status: number): string {
-	if (status === 401) return FIXES.unauthorized;
-	if (status === 403) return 'Easemob does not allow this for the app: enable the feature for it in the Easemob console';
-	if (status === 404) return FIXES.service_resource_not_found;
-	if (status === 429) return FIXES.reach_limit;
-	if (status >= 500) return 'A problem on Easemob\'s side: try again later';
-	if (status >= 300 && status < 400) return `${CREDENTIAL_AT_FAULT}: Host must be the app's REST host, usually with https://`;
-	return 'Check the fields against the Easemob REST API documentation';
+/** "5 calls per minute per user, 100 per second per app", as Easemob states its limits. */
+function limitsInWords(budget: EasemobBudget): { limits: string; userWindow?: string } {
+	const app = `${budget.appPerSecond} per second per app`;
+	if (budget.perUser === undefined) return { limits: `${budget.appPerSecond} calls per second per app` };
+	const { limit, windowSeconds } = budget.perUser;
+	const userWindow = windowSeconds === 60 ? 'a minute' : `${windowSeconds} seconds`;
+	const per = windowSeconds === 60 ? 'minute' : `${windowSeconds} seconds`;
+	return { limits: `${limit} calls per ${per} per user, ${app}`, userWindow };
 }
+
+function rateLimitHint(budget: EasemobBudget): Omit<FailureHint, 'status'> {
+	const { limits, userWindow } = limitsInWords(budget);
+	return userWindow === undefined
+		? {
+				fix: `Easemob's rate limit was hit (${limits}): try again in a moment`,
+				hint: `Easemob's rate limit was hit (this call allows ${limits}). Other clients or n8n workers may be using the same app's budget; a later retry will get through.`,
+			}
+		: {
+				fix: `Easemob's rate limit was hit (${limits}): try this user again in ${userWindow}`,
+				hint: `Easemob's rate limit was hit (this call allows ${limits}). Fewer items per user per ${userWindow.replace(/^a /, '')}, or a later retry, will get through.`,
+			};
+}
+
+/** What every call may meet, whatever the operation: the credential, the app's plan, the limits. */
+function commonHints(budget: EasemobBudget): FailureHint[] {
+	const unauthorized = {
+		fix: `${CREDENTIAL_AT_FAULT}: check that the app is enabled and that Host is the app's cluster`,
+		hint: 'Easemob refused the app token even after n8n fetched a new one. Check that the app is enabled in the Easemob console and that the credential\'s Host is the cluster the app lives on.',
+	};
+	const rateLimit = rateLimitHint(budget);
+	return [
+		{ status: 401, easemobError: 'unauthorized', ...unauthorized },
+		{
+			status: 401,
+			easemobError: 'auth_bad_access_token',
+			fix: `${CREDENTIAL_AT_FAULT}: check that Host is the app's cluster`,
+			hint: 'Easemob did not recognise the app token even after n8n fetched a new one. Check that the credential\'s Host is the cluster the app lives on.',
+		},
+		{
+			easemobError: 'organization_application_not_found',
+			fix: `${CREDENTIAL_AT_FAULT}: check its Org Name, App Name and Host`,
+			hint: 'Check the credential\'s Org Name and App Name (App Key = OrgName#AppName) and Host.',
+		},
+		{ easemobError: 'reach_limit', ...rateLimit },
+		{
+			easemobError: 'resource_limited',
+			fix: 'The app\'s Easemob plan quota for this is used up: retrying will not help until the plan allows more',
+			hint: 'Your Easemob plan\'s quota for this feature is used up, so retrying will not help. Check the plan and usage in the Easemob console.',
+		},
+		{ status: 401, ...unauthorized },
+		{
+			status: 403,
+			fix: 'Easemob does not allow this for the app: enable the feature for it in the Easemob console',
+			hint: 'Easemob does not allow this operation for your app. Check that the feature is enabled for the app and its plan in the Easemob console.',
+		},
+		{
+			status: 404,
+			fix: 'Easemob has nothing by that name in this app: check the IDs in the fields',
+			hint: 'Easemob found nothing by the names in the fields in the app named in the credential. Check the IDs against the Easemob console.',
+		},
+		{ status: 429, ...rateLimit },
+	];
+}
+
+function hintForStatus(status: number): Omit<FailureHint, 'status'> {
+	if (status >= 500) {
+		return {
+			fix: 'A problem on Easemob\'s side: try again later',
+			hint: 'Easemob had a problem on its side. Try again later; if it persists, check Easemob\'s service status.',
+		};
+	}
+	if (status >= 300 && status < 400) {
+		return {
+			fix: `${CREDENTIAL_AT_FAULT}: Host must be the app's REST host, usually with https://`,
+			hint: 'Easemob answered with a redirect, which n8n does not follow with your token. Check the credential\'s Host (usually https:// and the cluster shown in the console).',
+		};
+	}
+	return {
+		fix: 'Check the fields against the Easemob REST API documentation',
+		hint: 'Check the fields against the Easemob REST API documentation.',
+	};
+}
+
+function matches(hint: FailureHint, failure: EasemobFailure): boolean {
+	return (
+		(hint.status === undefined || hint.status === failure.status) &&
+		(hint.easemobError === undefined || hint.easemobError === failure.easemobError) &&
+		(hint.text === undefined || (failure.text !== undefined && hint.text.test(failure.text)))
+	);
+}
+
+/** The operation's hints before the common ones, the specific ones before those naming a status alone. */
+function hintFor(failure: EasemobFailure & { status: number }, call: Pick<EasemobCall, 'budget' | 'hints'>) {
+	const common = commonHints(call.budget);
+	const specific = (hint: FailureHint) => hint.easemobError !== undefined || hint.text !== undefined;
+	return (
+		call.hints.find((hint) => specific(hint) && matches(hint, failure)) ??
+		common.find((hint) => specific(hint) && matches(hint, failure)) ??
+		call.hints.find((hint) => matches(hint, failure)) ??
+		common.find((hint) => matches(hint, failure)) ??
+		hintForStatus(failure.status)
+	);
+}
+
+// Said instead of "try again" when the call must not be done twice and no answer says whether it was done.
+const NOT_RESENT = {
+	fix: 'The call may have gone through, so it is not sent again: check its result before running the item again',
+	hint: 'No answer from Easemob came back, so whether it carried the call out is unknown, and this call must not be done twice. Check its result (in the Easemob console, or with another call) before running the item again.',
+};
 
 /** Two sentences as one message, without a doubled full stop. */
 function sentences(first: string, second: string): string {
 	return `${first.replace(/\.$/, '')}. ${second}`;
 }
 
-const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
-
-interface HttpFailure {
-	code?: string;
-	message?: string;
-	cause?: unknown;
-	response?: { status?: number; data?: unknown; headers?: Record<string, unknown> };
-}
-
-function asFailure(value: unknown): HttpFailure {
-	return typeof value === 'object' && value !== null ? (value as HttpFailure) : {};
-}
-
 /**
- * What went wrong with the request, from what n8n's helpers threw. n8n 2.x wraps the HTTP
- * client's error as the `cause` of a NodeApiError. n8n 1.x drops that error and keeps only the
- * status or network code (as `httpCode`) and the response body (as `context.data`), no headers.
+ * The message for a 401 that persists after n8n built a new token for an Agora Chat account: the
+ * token is signed locally, so only the App ID, the App Certificate or the cluster can be wrong.
  */
-function httpFailureIn(thrown: unknown): HttpFailure {
-	const outer = asFailure(thrown) as HttpFailure & { httpCode?: unknown; context?: { data?: unknown } };
-	if (outer.cause !== undefined) {
-		const cause = asFailure(outer.cause);
-		return { ...cause, code: cause.code ?? outer.code };
-	}
-	if (outer.response !== undefined || typeof outer.httpCode !== 'string') return outer;
-	return /^\d{3}$/.test(outer.httpCode)
-		? { response: { status: Number(outer.httpCode), data: outer.context?.data } }
-		: { code: outer.httpCode };
-}
-
-function parseBody(data: unknown): { error?: unknown; error_description?: unknown } | undefined {
-	if (typeof data === 'object' && data !== null && !Array.isArray(data)) return data;
-	if (typeof data !== 'string') return undefined;
-	try {
-		return parseBody(JSON.parse(data));
-	} catch {
-		return undefined;
-	}
-}
-
-function retryAfterMs(headers: Record<string, unknown> | undefined): number | undefined {
-	const value = headers?.['retry-after'];
-	if (typeof value !== 'string' || value.trim() === '') return undefined;
-	const seconds = Number(value);
-	if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-	const at = Date.parse(value);
-	return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+function agoraRefusal(credentials: ICredentialDataDecryptedObject, answer: string): { message: string; hint: string } {
+	const host = typeof credentials.host === 'string' ? credentials.host.trim() : '';
+	return {
+		message: `Agora Chat refused a freshly signed app token (${answer}). Check the credential's App ID and App Certificate (copy both again from your project in Agora Console) and that the Host is your app's REST API domain (${host} now; Agora Chat's are a41.chat.agora.io, a61.chat.agora.io and a71.chat.agora.io).`,
+		hint: 'A token signed with another project\'s App Certificate, or sent to another cluster, is refused. Open the credential and use its Test button.',
+	};
 }
 
 /**
- * The one place that turns what n8n's HTTP helpers threw into an n8n error. It reads only the
- * status, Easemob's error body and Retry-After, never the request, so no token or secret is kept.
+ * Turns what n8n's HTTP helpers threw for one of the operation's requests into an n8n error whose
+ * message ends with what to change. `agoraCredentials` is the credential when it is an Agora Chat
+ * account, whose refused tokens have their own causes.
  */
 export function toEasemobApiError(
 	node: INode,
 	thrown: unknown,
 	itemIndex: number,
-	credentials?: ICredentialDataDecryptedObject,
+	call: Pick<EasemobCall, 'budget' | 'hints' | 'resendAfterLostAnswer'>,
+	agoraCredentials?: ICredentialDataDecryptedObject,
 ): EasemobApiError {
 	if (thrown instanceof EasemobApiError) return thrown;
 	const tokenError = tokenErrorIn(thrown);
@@ -174,51 +202,48 @@ export function toEasemobApiError(
 			transient: tokenError.transient,
 		});
 	}
-	const failure = httpFailureIn(thrown);
-	const response = failure.response;
-	if (response?.status === undefined) {
-		const code = failure.code;
+	const failure = readFailure(thrown);
+	const notResent = failure.answerLost && !call.resendAfterLostAnswer;
+	const { status } = failure;
+	if (status === undefined) {
+		const code = failure.networkCode;
 		if (code === undefined) {
 			return new EasemobApiError(node, {
-				message: sentences(`The request to Easemob failed: ${failure.message ?? String(thrown)}`, 'Try again; report it if it persists'),
+				message: sentences(`The request to Easemob failed: ${failure.message}`, 'Try again; report it if it persists'),
 				hint: 'This is not an answer from Easemob. If it persists, report it with the message above.',
 				itemIndex,
 				transient: false,
 			});
 		}
+		let fix = 'Check the credential\'s Host and that n8n can reach it; a later try may work';
+		let hint = `The connection failed before Easemob answered (${code}). Check the credential's Host and that n8n can reach it; a retry may help.`;
+		if (code === 'ENOTFOUND') {
+			fix = `${CREDENTIAL_AT_FAULT}: check the spelling of its Host`;
+			hint = `The credential's Host does not resolve (${code}). Check its spelling against the Easemob console.`;
+		} else if (notResent) {
+			({ fix, hint } = NOT_RESENT);
+		}
 		return new EasemobApiError(node, {
-			message: sentences(
-				`Could not reach Easemob: ${networkFailureInWords(code)}`,
-				code === 'ENOTFOUND'
-					? `${CREDENTIAL_AT_FAULT}: check the spelling of its Host`
-					: 'Check the credential\'s Host and that n8n can reach it; a later try may work',
-			),
-			hint:
-				code === 'ENOTFOUND'
-					? `The credential's Host does not resolve (${code}). Check its spelling against the Easemob console.`
-					: `The connection failed before Easemob answered (${code}). Check the credential's Host and that n8n can reach it; a retry may help.`,
+			message: sentences(`Could not reach Easemob: ${networkFailureInWords(code)}`, fix),
+			hint,
 			itemIndex,
-			transient: TRANSIENT_NETWORK_CODES.has(code),
+			transient: failure.transient && !notResent,
 		});
 	}
-	const status = response.status;
-	const body = parseBody(response.data);
-	const easemobError = typeof body?.error === 'string' ? body.error : undefined;
-	const text = typeof body?.error_description === 'string' ? body.error_description : undefined;
+	const { easemobError, text } = failure;
 	const answer = `${status}${easemobError ? ` ${easemobError}` : ''}${text ? `: ${text}` : ''}`;
 	// n8n has already signed a new token and sent the request again by the time a 401 gets here.
-	const agora =
-		status === 401 && credentials !== undefined && isAgoraCredential(credentials) ? agoraRefusal(credentials, answer) : undefined;
+	const agora = status === 401 && agoraCredentials !== undefined ? agoraRefusal(agoraCredentials, answer) : undefined;
+	const { fix, hint } = notResent ? NOT_RESENT : hintFor({ ...failure, status }, call);
 	return new EasemobApiError(node, {
-		message:
-			agora?.message ??
-			sentences(`Easemob answered ${answer}`, (easemobError && FIXES[easemobError]) ?? fixForStatus(status)),
-		hint: agora?.hint ?? (easemobError && HINTS[easemobError]) ?? hintForStatus(status),
+		message: agora?.message ?? sentences(`Easemob answered ${answer}`, fix),
+		hint: agora?.hint ?? hint,
 		itemIndex,
 		statusCode: status,
 		easemobError,
-		transient: (status === 429 && easemobError !== 'resource_limited') || status >= 500,
-		retryAfterMs: retryAfterMs(response.headers),
+		transient: failure.transient && !notResent,
+		rateLimited: failure.rateLimited,
+		retryAfterMs: failure.retryAfterMs,
 	});
 }
 
@@ -258,14 +283,16 @@ export function retryLimitReached(
 	});
 }
 
-/** For a 2xx whose body does not say `data.result: "ok"`, Easemob's only sign of success. */
-export function unconfirmedSuccess(node: INode, body: unknown, itemIndex: number): EasemobApiError {
-	const result = typeof body === 'object' && body !== null ? (body as { data?: { result?: unknown } }).data?.result : undefined;
+/**
+ * For a 2xx that does not say success as the call's SuccessShape has it: `why` is what the answer
+ * says instead, undefined when the body is not JSON.
+ */
+export function unconfirmedSuccess(node: INode, why: string | undefined, itemIndex: number): EasemobApiError {
 	return new EasemobApiError(node, {
 		message: sentences(
-			typeof body === 'object' && body !== null
-				? `Easemob did not confirm success (data.result is ${JSON.stringify(result ?? null)}, not "ok")`
-				: 'Easemob answered with a body that is not JSON, so success cannot be confirmed',
+			why === undefined
+				? 'Easemob answered with a body that is not JSON, so success cannot be confirmed'
+				: `Easemob did not confirm success (${why})`,
 			'The change may not have been made: try again',
 		),
 		hint: 'The change may not have been made. Run the item again; if this persists, contact Easemob support.',

@@ -1,19 +1,27 @@
 import type { ICredentialsDecrypted, IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import type { EasemobCall, FailureHint } from './call';
 import type { EasemobApiError } from './easemobError';
-import { retryLimitReached, toEasemobApiError } from './easemobError';
+import { retryLimitReached, toEasemobApiError, unconfirmedSuccess } from './easemobError';
 import type { CheckSlot, Grant, PacingLimits } from './scheduling';
 import { ExecutionSchedule, paceFor, sleepUnlessStopped } from './scheduling';
+import { isAgoraCredential } from '../../../credentials/agoraAppToken';
 import { appBaseUrl, newestToken } from '../../../credentials/easemobAppToken';
+
+export type { EasemobBudget, EasemobCall, FailureHint, SuccessShape } from './call';
 
 export interface EasemobRequest {
 	method: IHttpRequestMethods;
 	/** Path below `/{org}/{app}`, one entry per segment; each is percent-encoded here. */
 	segments: string[];
+	/** The query string's values, in order; each name and value is percent-encoded here. */
+	query?: Record<string, string>;
 	body?: IDataObject;
 	/** The user this call counts against in Easemob's per-user rate limit, if it has one. */
 	rateLimitedUser?: string;
+	/** Hints for this request's failures, before the call's own: for messages that name the item's values. */
+	hints?: FailureHint[];
 }
 
 export interface RequestPolicy extends PacingLimits {
@@ -61,6 +69,15 @@ function appKey(credentials: ICredentialsDecrypted): string {
  * The only code that talks to Easemob. The credential decides the host, org and app and adds the
  * token; a 401 makes n8n fetch a new token and send the request once more.
  */
+/** The request's path and query, every segment, name and value percent-encoded, so none can change the endpoint. */
+function relativeUrl(request: EasemobRequest): string {
+	const path = request.segments.map((segment) => `/${encodeURIComponent(segment)}`).join('');
+	const query = Object.entries(request.query ?? {})
+		.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+		.join('&');
+	return query === '' ? path : `${path}?${query}`;
+}
+
 async function easemobApiRequest(
 	context: IExecuteFunctions,
 	request: EasemobRequest,
@@ -72,7 +89,7 @@ async function easemobApiRequest(
 		'easemobApi',
 		{
 			method: request.method,
-			url: request.segments.map((segment) => `/${encodeURIComponent(segment)}`).join(''),
+			url: relativeUrl(request),
 			headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
 			body: request.body,
 			json: true,
@@ -92,14 +109,11 @@ interface Sent {
 	token: unknown;
 }
 
-function isRateLimited(failure: EasemobApiError): boolean {
-	return failure.statusCode === 429 && failure.transient;
-}
-
 /**
- * Sends an execution's requests within Easemob's rate limits: paced before they are sent (the
- * pace is shared with other executions calling the same app, and adapts to Easemob's 429s), at
- * most `concurrency` in flight, and retried when Easemob says to try again later.
+ * Sends an execution's requests for one operation's call within Easemob's rate limits: paced before
+ * they are sent (the pace of the app and the call's budget is shared with other executions, and
+ * adapts to Easemob's 429s), at most `concurrency` in flight, retried when Easemob says to try again
+ * later, and taken as a success only when the answer says so as the call declares.
  */
 export class EasemobClient {
 	private readonly schedule: ExecutionSchedule;
@@ -107,10 +121,12 @@ export class EasemobClient {
 	constructor(
 		private readonly context: IExecuteFunctions,
 		private readonly credentials: ICredentialsDecrypted,
+		private readonly call: EasemobCall,
 		private readonly policy: RequestPolicy,
 		private readonly stopped: () => boolean,
 	) {
-		this.schedule = new ExecutionSchedule(paceFor(appKey(credentials)), policy);
+		// Easemob counts each budget apart: calls of another budget do not slow this one down.
+		this.schedule = new ExecutionSchedule(paceFor(JSON.stringify([appKey(credentials), call.budget.name])), policy);
 	}
 
 	/** Resolves once another item may be checked; its slot goes to `send`. */
@@ -120,11 +136,19 @@ export class EasemobClient {
 
 	/** Resolves with Easemob's answer, or rejects with an n8n error; undefined once stopped. */
 	async send(request: EasemobRequest, itemIndex: number, slot?: CheckSlot): Promise<EasemobResponse | undefined> {
+		let response: EasemobResponse | undefined;
 		try {
-			return await this.sendWithRetries(request, itemIndex, slot);
+			response = await this.sendWithRetries(request, itemIndex, slot);
 		} finally {
 			slot?.release();
 		}
+		if (response !== undefined) {
+			const { body } = response;
+			const isObject = typeof body === 'object' && body !== null;
+			const notConfirmed = isObject ? this.call.success.notConfirmed(body) : undefined;
+			if (!isObject || notConfirmed !== undefined) throw unconfirmedSuccess(this.context.getNode(), notConfirmed, itemIndex);
+		}
+		return response;
 	}
 
 	private async sendWithRetries(
@@ -170,7 +194,7 @@ export class EasemobClient {
 			const sent: Sent = { sends: 1, token: undefined };
 			const outcome = await this.schedule.inTurn(grant, async () => await this.request(request, sent)).then(
 				(done) => (done === undefined ? undefined : { body: done.sent }),
-				(error: unknown) => ({ failure: toEasemobApiError(this.context.getNode(), error, itemIndex, this.credentials.data) }),
+				(error: unknown) => ({ failure: this.failure(error, request, itemIndex) }),
 			);
 			if (outcome === undefined) {
 				grant.unsent();
@@ -192,7 +216,7 @@ export class EasemobClient {
 				continue;
 			}
 			let delayMs: number;
-			if (isRateLimited(failure)) {
+			if (failure.rateLimited) {
 				const refusal = grant.refused(sent.sends);
 				// With retries turned off there is nothing to explain beyond Easemob's answer.
 				if (policy.maxAttempts === 1) throw failure;
@@ -213,6 +237,12 @@ export class EasemobClient {
 			retryWaitMs += delayMs;
 			waitedMs += delayMs;
 		}
+	}
+
+	private failure(thrown: unknown, request: EasemobRequest, itemIndex: number): EasemobApiError {
+		const data = this.credentials.data;
+		const call = request.hints === undefined ? this.call : { ...this.call, hints: [...request.hints, ...this.call.hints] };
+		return toEasemobApiError(this.context.getNode(), thrown, itemIndex, call, isAgoraCredential(data) ? data : undefined);
 	}
 
 	/**
