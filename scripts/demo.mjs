@@ -1,5 +1,7 @@
 // `npm run demo`: runs examples/delete-conversations-on-schedule.json in a real n8n against a
 // local Easemob sandbox and prints what happened. Expects `npm run build` to have run.
+import { isDeepStrictEqual } from 'node:util';
+
 import {
 	DELETE_NODE,
 	EXAMPLES,
@@ -67,12 +69,18 @@ try {
 	say('\nSandbox, before → after:');
 	for (const [user, was] of Object.entries(before.users)) {
 		const now = after.users[user];
-		say(`  ${pad(user, 6)} conversations ${change(was.conversations, now.conversations)}`);
-		say(`  ${pad('', 6)} history       ${change(was.roaming, now.roaming)}`);
+		if (now === undefined) say(`  ${pad(user, 6)} deleted`);
+		else if (isDeepStrictEqual(was, now)) say(`  ${pad(user, 6)} unchanged`);
+		else {
+			say(`  ${pad(user, 6)} conversations ${change(was.conversations, now.conversations)}`);
+			say(`  ${pad('', 6)} history       ${change(was.roaming, now.roaming)}; messages ${messages(was)} → ${messages(now)}`);
+		}
 	}
+	const refused = Object.entries(counters.budgets).filter(([, budget]) => budget.refused > 0);
 	say(
 		`\nEasemob calls: ${counters.tokenRequests} token request${counters.tokenRequests === 1 ? '' : 's'}, ` +
-			`${counters.deletes} deletes, ${counters.errors} errors (${counters.requests} requests in all)`,
+			`${counters.deletes} deletes, ${counters.errors} errors (${counters.requests} requests in all); ` +
+			`rate-limited: ${refused.length === 0 ? 'none' : refused.map(([name, { refused: n }]) => `${n} by ${name}`).join(', ')}`,
 	);
 	const runMs = Date.parse(run.stoppedAt) - Date.parse(run.startedAt);
 	say(
@@ -92,6 +100,11 @@ process.exitCode = failed ? 1 : 0;
 /** @param {unknown} text @param {number} width */
 function pad(text, width) {
 	return String(text).padEnd(width);
+}
+
+/** @param {{ roaming: Array<{ messages: number }> }} user */
+function messages(user) {
+	return user.roaming.reduce((sum, history) => sum + history.messages, 0);
 }
 
 /**

@@ -1,5 +1,6 @@
-// `npm start`: n8n's editor with this package installed, the Easemob sandbox, a credential for it
-// and both examples, until Ctrl+C. Expects `npm run build` to have run.
+// `npm start`: n8n's editor with this package installed, the Easemob sandbox, a credential for it,
+// the examples and a Header Auth credential for their webhooks, until Ctrl+C. Expects `npm run
+// build` to have run.
 import { createServer } from 'node:net';
 
 import {
@@ -8,6 +9,7 @@ import {
 	N8N_VERSION,
 	OWNER,
 	SANDBOX_CREDENTIAL_NAME,
+	WEBHOOK_CREDENTIAL_NAME,
 	n8nWithPackage,
 	provision,
 	readExample,
@@ -40,28 +42,37 @@ process.once('SIGINT', () => stop(0));
 process.once('SIGTERM', () => stop(0));
 
 say(`Starting n8n ${N8N_VERSION} with the package (about half a minute)…`);
+let webhookKey;
 try {
-	await startEditor(instance, sandbox);
+	webhookKey = await startEditor(instance, sandbox);
 } catch (error) {
 	say(/** @type {Error} */ (error).message);
 	await stop(1);
 }
 
-const webhook = `${instance.url}/webhook/${webhookPath()}`;
-const body = JSON.stringify({ username: 'alice', conversationId: 'bob', conversationType: 'chat', deleteHistory: true });
+const webhook = (/** @type {string} */ file) => `${instance.url}/webhook/${webhookPath(file)}`;
+const curlHeaders = `-H '${webhookKey.header}: ${webhookKey.value}' -H 'Content-Type: application/json'`;
+const conversation = JSON.stringify({ username: 'alice', conversationId: 'bob', conversationType: 'chat', deleteHistory: true });
 say(`
 n8n's editor: ${instance.url}
   Sign in with  ${OWNER.email} / ${OWNER.password}
 
   ${instance.url}/workflow/${readExample(EXAMPLES.schedule).id}
       deletes a list of conversations: open it and press "Execute workflow"
+  ${instance.url}/workflow/${readExample(EXAMPLES.retention).id}
+      deletes a list of conversations' history older than 90 days: open it and press "Execute workflow"
   ${instance.url}/workflow/${readExample(EXAMPLES.webhook).id}
-      published; deletes the conversation a form or CRM names:
-      curl -X POST ${webhook} -H 'Content-Type: application/json' -d '${body}'
+      published; deletes the conversation a form or CRM names, for callers that send the header:
+      curl -X POST ${webhook(EXAMPLES.webhook)} ${curlHeaders} -d '${conversation}'
+  ${instance.url}/workflow/${readExample(EXAMPLES.forgetUser).id}
+      published; deletes a user's whole history, then the user, for callers that send the header:
+      curl -X POST ${webhook(EXAMPLES.forgetUser)} ${curlHeaders} -d '{"username":"carol"}'
 
   The credential "${SANDBOX_CREDENTIAL_NAME}" points at the Easemob sandbox on ${sandbox.url}
       its users and counters: curl ${sandbox.url}/_sandbox/state
       back to the start:      curl -X POST ${sandbox.url}/_sandbox/reset
+  "${WEBHOOK_CREDENTIAL_NAME}" is the webhooks' Header Auth: without the header n8n answers 403
+      and runs nothing. Its value is new at every start.
   "${AGORA_SANDBOX_CREDENTIAL.name}" is an Agora Chat account (App ID and App Certificate) for it:
       pick it in the Easemob node to try the Agora path; the tokens seen: curl ${sandbox.url}/_sandbox/tokens
 

@@ -259,3 +259,63 @@ test(`${HOST_RUNS} generated hosts: refused with a clear message, or the token r
 		{ numRuns: HOST_RUNS },
 	);
 }, 120_000);
+
+const USER_OPERATIONS = [
+	['get', 'GET', ''],
+	['delete', 'DELETE', ''],
+	['deactivate', 'POST', '/deactivate'],
+	['activate', 'POST', '/activate'],
+	['forceLogout', 'GET', '/disconnect'],
+] as const;
+
+test(`${RUNS * ITEMS_PER_RUN} generated usernames for the User operations: refused before sending, or one encoded path segment`, async () => {
+	await fc.assert(
+		fc.asyncProperty(
+			fc.constantFrom(...USER_OPERATIONS),
+			fc.array(anyText, { minLength: ITEMS_PER_RUN, maxLength: ITEMS_PER_RUN }),
+			async ([operation, method, suffix], usernames) => {
+				nock.cleanAll();
+				const seen: Array<{ method: string; path: string }> = [];
+				nock(HOST).post(`${appPath()}/token`).reply(200, { access_token: 'YWMtT' });
+				nock(HOST)
+					.intercept(() => true, method)
+					.times(Infinity)
+					.reply((path) => {
+						seen.push({ method, path });
+						const entity = { username: 'x', activated: true };
+						return [200, { action: 'activate user', entities: [entity], data: { result: true } }];
+					});
+
+				const output = await runNode({
+					store: freshStore(),
+					continueOnFail: true,
+					parameters: {
+						resource: 'user',
+						operation,
+						username: '={{ $json.username }}',
+						options: { appRateLimit: 0, maxAttempts: 1, concurrency: 1 },
+					},
+					items: usernames.map((username) => ({ username })),
+				});
+
+				expect(output).toHaveLength(usernames.length);
+				const expected: Array<{ method: string; path: string }> = [];
+				output.forEach((item, i) => {
+					expect(item.pairedItem).toEqual({ item: i });
+					if ('error' in item.json) {
+						expect(item.json.error).toMatch(validationError);
+						return;
+					}
+					expected.push({ method, path: `${appPath()}/users/${encodeURIComponent(String(usernames[i]))}${suffix}` });
+				});
+				expect(seen).toEqual(expected);
+				for (const { path } of seen) {
+					const parts = path.split('/');
+					expect(parts.slice(0, 4)).toEqual(['', 'demo-org', appName(), 'users']);
+					expect(parts.slice(5)).toEqual(suffix === '' ? [] : [suffix.slice(1)]);
+				}
+			},
+		),
+		{ numRuns: RUNS },
+	);
+}, 120_000);

@@ -4,6 +4,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import * as conversation from './actions/conversation/Conversation.resource';
 import * as messageHistory from './actions/messageHistory/MessageHistory.resource';
 import { router } from './actions/router';
+import * as user from './actions/user/User.resource';
 
 export class Easemob implements INodeType {
 	description: INodeTypeDescription = {
@@ -13,7 +14,7 @@ export class Easemob implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Manage conversations and message history in Easemob (环信) instant messaging',
+		description: 'Manage conversations, message history and users in Easemob (环信) instant messaging',
 		defaults: { name: 'Easemob' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -28,11 +29,13 @@ export class Easemob implements INodeType {
 				options: [
 					{ name: 'Conversation', value: 'conversation' },
 					{ name: 'Message History', value: 'messageHistory' },
+					{ name: 'User', value: 'user' },
 				],
 				default: 'conversation',
 			},
 			...conversation.description,
 			...messageHistory.description,
+			...user.description,
 		],
 	};
 

@@ -1,5 +1,6 @@
 // What the demo, `npm start` and the end-to-end tests share about this package: its examples,
 // the sandbox standing in for Easemob, and an n8n with the package installed.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -15,9 +16,14 @@ export const NODE_TYPE = 'n8n-nodes-easemob.easemob';
 export const EXAMPLES = {
 	schedule: 'delete-conversations-on-schedule.json',
 	webhook: 'delete-conversation-webhook.json',
+	forgetUser: 'forget-user.json',
+	retention: 'retention-policy.json',
 	aiAgent: 'ai-agent-tool.json',
 	mcpServer: 'mcp-server.json',
 };
+
+/** n8n's Webhook node. */
+export const WEBHOOK_TYPE = 'n8n-nodes-base.webhook';
 
 /** The type n8n gives the node as an AI tool (it derives it from `usableAsTool`). */
 export const TOOL_TYPE = `${NODE_TYPE}Tool`;
@@ -27,6 +33,10 @@ export const DELETE_NODE = 'Delete conversation';
 
 /** The name the examples' credential gets when it points at the sandbox. */
 export const SANDBOX_CREDENTIAL_NAME = 'Easemob sandbox (local)';
+
+/** The name the webhooks' Header Auth credential gets in `npm start`, and the header it asks for. */
+export const WEBHOOK_CREDENTIAL_NAME = 'Webhook caller key (local)';
+export const WEBHOOK_HEADER = 'X-Webhook-Key';
 
 /** The Agora Chat credential `npm start` adds beside it when the sandbox is in Agora mode. */
 export const AGORA_SANDBOX_CREDENTIAL = { id: 'agoraSandboxCred', name: 'Agora Chat sandbox (local)' };
@@ -42,10 +52,33 @@ export function readExample(file) {
 	return JSON.parse(readFileSync(join(REPO_DIR, 'examples', file), 'utf8'));
 }
 
+/**
+ * The examples whose webhook starts an Easemob node, which deletes: each one requires the caller to
+ * send the header of its Header Auth credential, and `npm start` publishes each one.
+ */
+export const DELETING_WEBHOOKS = Object.values(EXAMPLES).filter((file) => {
+	const types = readExample(file).nodes.map((node) => node.type);
+	return types.includes(WEBHOOK_TYPE) && types.includes(NODE_TYPE);
+});
+
 /** The credential the examples refer to, by id and name. */
 export function exampleCredentialRef() {
 	const node = readExample(EXAMPLES.schedule).nodes.find((candidate) => candidate.type === NODE_TYPE);
 	return /** @type {{ id: string, name: string }} */ (node?.credentials.easemobApi);
+}
+
+/** The Header Auth credential the deleting webhook examples refer to, by id and name. */
+export function webhookCredentialRef() {
+	return /** @type {{ id: string, name: string }} */ (webhookNode(EXAMPLES.webhook).credentials.httpHeaderAuth);
+}
+
+/**
+ * A Header Auth credential for `n8n import:credentials`: a webhook that uses it runs only for
+ * requests that carry `header: value`.
+ * @param {{ id: string, name: string, header?: string, value: string }} options
+ */
+export function headerAuthCredential({ id, name, header = WEBHOOK_HEADER, value }) {
+	return { id, name, type: 'httpHeaderAuth', data: { name: header, value } };
 }
 
 /**
@@ -111,25 +144,37 @@ export async function n8nWithPackage(runtime, options) {
 }
 
 /**
- * What `npm start` serves: both examples with their credential pointing at the sandbox (and,
- * with the sandbox in Agora mode, an Agora Chat credential for it too), the webhook example
- * published (live), n8n started and its owner account created.
+ * What `npm start` serves: the examples other than the AI ones, with their credential pointing at
+ * the sandbox (and, with the sandbox in Agora mode, an Agora Chat credential for it too), a Header
+ * Auth credential with a new random value for the deleting webhooks, each of them published
+ * (live), n8n started and its owner account created.
  * @param {Awaited<ReturnType<typeof n8nWithPackage>>} instance
  * @param {import('../../test/sandbox/server.js').Sandbox} sandbox
+ * @returns {Promise<{ header: string, value: string }>} what a caller of the webhooks must send
  */
 export async function startEditor(instance, sandbox) {
-	const webhook = readExample(EXAMPLES.webhook);
+	const webhookKey = { header: WEBHOOK_HEADER, value: randomBytes(24).toString('base64url') };
 	await instance.importCredentials([
 		sandboxCredential(sandbox, { ...exampleCredentialRef(), name: SANDBOX_CREDENTIAL_NAME }),
 		...(sandbox.agora ? [sandboxAgoraCredential(sandbox, AGORA_SANDBOX_CREDENTIAL)] : []),
+		headerAuthCredential({ ...webhookCredentialRef(), name: WEBHOOK_CREDENTIAL_NAME, ...webhookKey }),
 	]);
-	await instance.importWorkflows([readExample(EXAMPLES.schedule), webhook]);
-	await instance.publish(webhook.id);
+	const webhooks = DELETING_WEBHOOKS.map(readExample);
+	await instance.importWorkflows([readExample(EXAMPLES.schedule), readExample(EXAMPLES.retention), ...webhooks]);
+	for (const webhook of webhooks) await instance.publish(webhook.id);
 	await instance.start();
 	await instance.setupOwner(OWNER);
+	return webhookKey;
 }
 
-/** The path the webhook example listens on, below n8n's /webhook/. */
-export function webhookPath() {
-	return readExample(EXAMPLES.webhook).nodes.find((node) => node.type === 'n8n-nodes-base.webhook')?.parameters.path;
+/** An example's Webhook node. @param {string} file a name from EXAMPLES */
+export function webhookNode(file) {
+	const node = readExample(file).nodes.find((candidate) => candidate.type === WEBHOOK_TYPE);
+	if (node === undefined) throw new Error(`examples/${file} has no Webhook node`);
+	return node;
+}
+
+/** The path a webhook example listens on, below n8n's /webhook/. @param {string} [file] a name from EXAMPLES */
+export function webhookPath(file = EXAMPLES.webhook) {
+	return webhookNode(file).parameters.path;
 }

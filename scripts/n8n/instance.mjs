@@ -139,23 +139,25 @@ export async function createInstance(runtime, { name, port = 0, env: extraEnv = 
 	 */
 	async function cli(args) {
 		note(`n8n ${args.join(' ')}`);
-		const fd = openSync(logFile, 'a');
+		// n8n exits as soon as it has printed a run: through a pipe, a large run's end was lost
+		// whenever this process read slower than n8n wrote. Writes to a file are never cut short.
+		const outFile = join(folder, `stdout-${process.pid}-${Date.now()}.txt`);
+		const [out, err] = [openSync(outFile, 'w'), openSync(logFile, 'a')];
 		try {
-			return await new Promise((resolve, reject) => {
-				const child = spawn(runtime.node, [runtime.n8n, ...args], { env, stdio: ['ignore', 'pipe', fd] });
-				let stdout = '';
-				/** @type {import('node:stream').Readable} */ (child.stdout).setEncoding('utf8').on('data', (chunk) => {
-					stdout += chunk;
-					writeFileSync(logFile, chunk, { flag: 'a' });
-				});
+			/** @type {{ code: number | null, signal: string | null }} */
+			const { code, signal } = await new Promise((resolve, reject) => {
+				const child = spawn(runtime.node, [runtime.n8n, ...args], { env, stdio: ['ignore', out, err] });
 				child.on('error', reject);
-				child.on('close', (code, signal) => {
-					note(`n8n ${args[0]} exited: ${code ?? signal}`);
-					resolve({ code, stdout });
-				});
+				child.on('close', (exitCode, exitSignal) => resolve({ code: exitCode, signal: exitSignal }));
 			});
+			const stdout = readFileSync(outFile, 'utf8');
+			writeFileSync(logFile, stdout, { flag: 'a' });
+			note(`n8n ${args[0]} exited: ${code ?? signal}`);
+			return { code, stdout };
 		} finally {
-			closeSync(fd);
+			closeSync(out);
+			closeSync(err);
+			rmSync(outFile, { force: true });
 		}
 	}
 

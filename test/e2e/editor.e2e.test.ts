@@ -1,11 +1,23 @@
 // What `npm start` serves, driven in Debian's Chromium by Playwright: the editor with the packed
-// package and both examples, and the published webhook example.
+// package and the examples; and the published deleting webhooks, called with and without the
+// header of their Header Auth credential.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Browser, chromium, type Page } from 'playwright-core';
 
-import { EXAMPLES, N8N_LINE, OWNER, SANDBOX_CREDENTIAL_NAME, readExample, startEditor, webhookPath } from '../../scripts/n8n/index.mjs';
+import {
+	DELETING_WEBHOOKS,
+	EXAMPLES,
+	N8N_LINE,
+	OWNER,
+	SANDBOX_CREDENTIAL_NAME,
+	WEBHOOK_TYPE,
+	readExample,
+	startEditor,
+	webhookPath,
+} from '../../scripts/n8n/index.mjs';
 import type { Sandbox } from '../sandbox/server';
 import { DELETE_NODE, holdings, type N8n, setUp } from './harness';
 
@@ -13,14 +25,40 @@ const CHROMIUM = '/usr/bin/chromium';
 const DOCS = join(process.cwd(), 'docs');
 const GROUP = '228950233579521';
 
+/** For each deleting webhook, a request body it would act on if it were let through. */
+const DELETING_BODIES: Record<string, Record<string, unknown>> = {
+	[EXAMPLES.webhook]: { username: 'alice', conversationId: 'bob', conversationType: 'chat', deleteHistory: true },
+	[EXAMPLES.forgetUser]: { username: 'alice' },
+};
+
+/**
+ * The webhook example as the editor leaves it when imported where no credential has the id it
+ * refers to: n8n's import drops such a reference, so the Webhook node has Header Auth but no
+ * credential until the user picks one. Published anyway, as n8n's CLI allows.
+ */
+const NO_CREDENTIAL_PATH = 'e2e/no-header-credential';
+const WITHOUT_CREDENTIAL = (() => {
+	const workflow = readExample(EXAMPLES.webhook);
+	workflow.id = 'e2eNoHeaderCred1';
+	workflow.name = 'e2e webhook without its Header Auth credential';
+	const hook = workflow.nodes.find((node) => node.type === WEBHOOK_TYPE)!;
+	hook.webhookId = randomUUID();
+	hook.parameters.path = NO_CREDENTIAL_PATH;
+	delete hook.credentials;
+	return workflow;
+})();
+
 let sandbox: Sandbox;
 let n8n: N8n;
 let browser: Browser;
+let webhookKey: { header: string; value: string };
 
 beforeAll(async () => {
 	if (!existsSync(CHROMIUM)) throw new Error(`No ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium)`);
 	({ sandbox, n8n } = await setUp('e2e-editor'));
-	await startEditor(n8n, sandbox);
+	await n8n.importWorkflows([WITHOUT_CREDENTIAL]);
+	await n8n.publish(WITHOUT_CREDENTIAL.id);
+	webhookKey = await startEditor(n8n, sandbox);
 	browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
@@ -76,22 +114,59 @@ test('in Chromium the editor shows the node, its fields and credential, and its 
 	await screenshot(page, 'easemob-node-panel.png');
 });
 
-test('the published webhook example deletes the conversation a form posts, and answers 500 with the reason when it cannot', async () => {
+/** POSTs JSON to a published webhook, with the given extra headers. */
+function post(path: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+	return fetch(`${n8n.url}/webhook/${path}`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', ...headers },
+		body: JSON.stringify(body),
+	});
+}
+
+test.each(DELETING_WEBHOOKS)('%s without the header, or with a wrong value: 403, the sandbox unchanged and sent nothing', async (file) => {
+	const before = sandbox.state();
+	const body = DELETING_BODIES[file];
+	if (body === undefined) throw new Error(`DELETING_BODIES has no request body for ${file}`);
+
+	const withoutHeader = await post(webhookPath(file), body);
+	const wrongValue = await post(webhookPath(file), body, { [webhookKey.header]: randomBytes(24).toString('base64url') });
+	const valueInAnotherHeader = await post(webhookPath(file), body, { Authorization: webhookKey.value });
+
+	expect([withoutHeader.status, wrongValue.status, valueInAnotherHeader.status]).toEqual([403, 403, 403]);
+	expect(sandbox.state()).toEqual(before);
+	expect(sandbox.requests()).toEqual([]);
+});
+
+test('a deleting webhook with Header Auth but no credential: 500 to every call, the right header included; nothing runs', async () => {
+	const before = sandbox.state();
+	const body = DELETING_BODIES[EXAMPLES.webhook];
+
+	const withoutHeader = await post(NO_CREDENTIAL_PATH, body);
+	const withHeader = await post(NO_CREDENTIAL_PATH, body, { [webhookKey.header]: webhookKey.value });
+
+	expect([withoutHeader.status, withHeader.status]).toEqual([500, 500]);
+	expect(await withHeader.text()).toBe('No authentication data defined on node!');
+	expect(sandbox.state()).toEqual(before);
+	expect(sandbox.requests()).toEqual([]);
+});
+
+test('with the header, the webhook example deletes the conversation a form posts, and answers 500 with why when it cannot', async () => {
 	const url = `${n8n.url}/webhook/${webhookPath()}`;
+	const key = { [webhookKey.header]: webhookKey.value };
 
 	const form = await fetch(url, {
 		method: 'POST',
-		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+		headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...key },
 		body: 'username=alice&conversationId=bob&conversationType=chat&deleteHistory=yes',
 	});
 	expect(form.status).toBe(200);
 	expect(await form.json()).toEqual({ deleted: true, username: 'alice', channel: 'bob', type: 'chat', deleteRoam: true });
 
-	const unknownUser = await fetch(url, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json' },
-		body: JSON.stringify({ username: 'nobody', conversationId: 'bob', conversationType: 'chat', deleteHistory: false }),
-	});
+	const unknownUser = await post(
+		webhookPath(),
+		{ username: 'nobody', conversationId: 'bob', conversationType: 'chat', deleteHistory: false },
+		key,
+	);
 	expect(unknownUser.status).toBe(500);
 	expect(await unknownUser.json()).toMatchObject({ statusCode: 404, easemobError: 'service_resource_not_found' });
 

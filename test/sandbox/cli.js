@@ -12,9 +12,12 @@ const USAGE = `Usage: node test/sandbox/cli.js [options]
   --port <n>            port to listen on (default 8080; 0 = any free port)
   --host <addr>         address to bind (default 127.0.0.1; 0.0.0.0 for n8n in a container)
   --seed <file.json>    initial users, conversations and roaming history (default seed.json)
-  --no-limits           switch both rate limits off
-  --per-user <n>/<ms>   per-user delete limit (default 5/60000)
-  --per-app <n>/<ms>    per-app delete limit (default 100/1000)
+  --no-limits           switch every rate limit off
+  --per-user <n>/<ms>   one-way delete, per user (default 5/60000)
+  --per-app <n>/<ms>    one-way delete, per app (default 100/1000)
+  --history <n>/<ms>    each message history endpoint, per app (default 100/1000)
+  --user-calls <n>/<ms> all user calls together, per app (default 100/1000)
+  --no-roaming          the app has no message roaming: history calls answer 400
   --latency <ms>        delay before every API answer (default 0)
   --token-ttl <s>       token lifetime when the request has no ttl; 0 = never (default 86400)
   --agora               Agora Chat mode: also accept 007 app tokens signed with the App Certificate
@@ -57,6 +60,9 @@ function parse() {
         'no-limits': { type: 'boolean' },
         'per-user': { type: 'string' },
         'per-app': { type: 'string' },
+        history: { type: 'string' },
+        'user-calls': { type: 'string' },
+        'no-roaming': { type: 'boolean' },
         latency: { type: 'string' },
         'token-ttl': { type: 'string' },
         agora: { type: 'boolean' },
@@ -86,15 +92,18 @@ function optionsFromArgs() {
       usageError(`--seed ${values.seed}: ${/** @type {Error} */ (error).message}`);
     }
   }
-  const perUser = values['per-user'];
-  const perApp = values['per-app'];
+  /** @param {'per-user' | 'per-app' | 'history' | 'user-calls'} flag @param {'perUser' | 'perApp' | 'history' | 'userCalls'} key */
+  const given = (flag, key) => (values[flag] === undefined ? DEFAULTS.rateLimits[key] : limit(flag, values[flag]));
   if (values['no-limits']) options.rateLimits = false;
   else {
     options.rateLimits = {
-      perUser: perUser === undefined ? DEFAULTS.rateLimits.perUser : limit('per-user', perUser),
-      perApp: perApp === undefined ? DEFAULTS.rateLimits.perApp : limit('per-app', perApp),
+      perUser: given('per-user', 'perUser'),
+      perApp: given('per-app', 'perApp'),
+      history: given('history', 'history'),
+      userCalls: given('user-calls', 'userCalls'),
     };
   }
+  if (values['no-roaming']) options.messageRoaming = false;
   if (values.latency !== undefined) options.latencyMs = count('latency', values.latency);
   if (values['token-ttl'] !== undefined) options.tokenTtlSeconds = count('token-ttl', values['token-ttl']);
   if (!values.agora && (values['app-id'] !== undefined || values['app-certificate'] !== undefined)) {
@@ -112,7 +121,10 @@ function optionsFromArgs() {
 function describeLimits(limits) {
   if (!limits) return 'off';
   const one = (/** @type {import('./server').RateLimit | false | undefined} */ l) => (l ? `${l.limit} per ${l.windowMs} ms` : 'off');
-  return `per user ${one(limits.perUser)}, per app ${one(limits.perApp)}`;
+  return (
+    `one-way delete per user ${one(limits.perUser)} and per app ${one(limits.perApp)}; ` +
+    `each history endpoint ${one(limits.history)}; user calls ${one(limits.userCalls)}`
+  );
 }
 
 async function main() {
@@ -143,8 +155,9 @@ ${agora}
 Admin (no auth): GET  ${sandbox.url}/_sandbox/state
                  GET  ${sandbox.url}/_sandbox/requests
                  GET  ${sandbox.url}/_sandbox/tokens   (the Agora tokens seen)
-                 POST ${sandbox.url}/_sandbox/reset | configure | expire-tokens
-Rate limits: ${describeLimits(options.rateLimits)}. Latency: ${options.latencyMs ?? 0} ms.
+                 POST ${sandbox.url}/_sandbox/reset | seed | configure | expire-tokens
+Rate limits: ${describeLimits(options.rateLimits)}.
+Message roaming: ${options.messageRoaming === false ? 'off' : 'on'}. Latency: ${options.latencyMs ?? 0} ms.
 Ctrl+C stops.`);
 
   const stop = async (/** @type {string} */ signal) => {

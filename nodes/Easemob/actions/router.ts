@@ -10,6 +10,7 @@ import * as conversation from './conversation/Conversation.resource';
 import * as messageHistory from './messageHistory/MessageHistory.resource';
 import { readRequestPolicy } from './requestOptions';
 import type { EasemobOperation, PreparedItem } from './types';
+import * as user from './user/User.resource';
 import type { CheckSlot, EasemobResponse } from '../transport';
 import { EasemobClient } from '../transport';
 import { EasemobApiError } from '../transport/easemobError';
@@ -20,6 +21,13 @@ const operations: Record<string, Record<string, EasemobOperation>> = {
 		deleteAllForUser: messageHistory.deleteAllForUser,
 		deleteBeforeTime: messageHistory.deleteBeforeTime,
 		deleteByIds: messageHistory.deleteByIds,
+	},
+	user: {
+		get: user.get,
+		delete: user.delete,
+		deactivate: user.deactivate,
+		activate: user.activate,
+		forceLogout: user.forceLogout,
 	},
 };
 
@@ -92,6 +100,11 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			}
 			output[itemIndex] = { json: prepared.output(responses), pairedItem: { item: itemIndex } };
 		} catch (error) {
+			const outcome = error instanceof EasemobApiError ? prepared.outputForFailure?.(error) : undefined;
+			if (outcome !== undefined) {
+				output[itemIndex] = { json: outcome, pairedItem: { item: itemIndex } };
+				return;
+			}
 			const failure = asItemError(this, error, itemIndex);
 			if (responses.length > 0 && prepared.doneBeforeFailure !== undefined) {
 				failure.description = `${failure.description ?? ''} ${prepared.doneBeforeFailure(responses.length)}`.trim();

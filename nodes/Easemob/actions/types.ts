@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { EasemobCall, EasemobRequest, EasemobResponse } from '../transport';
+import type { EasemobApiError } from '../transport/easemobError';
 
 /** One item's requests, checked and built before anything is sent. */
 export interface PreparedItem {
@@ -13,6 +14,11 @@ export interface PreparedItem {
 	 * before it succeeded: what those have already done.
 	 */
 	doneBeforeFailure?(succeeded: number): string;
+	/**
+	 * The output item's JSON when an Easemob failure is the outcome the item asked for (a user already
+	 * gone, for a delete told to take that as done); undefined raises the failure.
+	 */
+	outputForFailure?(failure: EasemobApiError): IDataObject | undefined;
 }
 
 /** One operation: its fields, what it declares about its Easemob call, and how it builds an item's requests. */

@@ -1,7 +1,7 @@
 import type { ICredentialsDecrypted, IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import type { EasemobCall } from './call';
+import type { EasemobCall, FailureHint } from './call';
 import type { EasemobApiError } from './easemobError';
 import { retryLimitReached, toEasemobApiError, unconfirmedSuccess } from './easemobError';
 import type { CheckSlot, Grant, PacingLimits } from './scheduling';
@@ -20,6 +20,8 @@ export interface EasemobRequest {
 	body?: IDataObject;
 	/** The user this call counts against in Easemob's per-user rate limit, if it has one. */
 	rateLimitedUser?: string;
+	/** Hints for this request's failures, before the call's own: for messages that name the item's values. */
+	hints?: FailureHint[];
 }
 
 export interface RequestPolicy extends PacingLimits {
@@ -192,7 +194,7 @@ export class EasemobClient {
 			const sent: Sent = { sends: 1, token: undefined };
 			const outcome = await this.schedule.inTurn(grant, async () => await this.request(request, sent)).then(
 				(done) => (done === undefined ? undefined : { body: done.sent }),
-				(error: unknown) => ({ failure: this.failure(error, itemIndex) }),
+				(error: unknown) => ({ failure: this.failure(error, request, itemIndex) }),
 			);
 			if (outcome === undefined) {
 				grant.unsent();
@@ -237,9 +239,10 @@ export class EasemobClient {
 		}
 	}
 
-	private failure(thrown: unknown, itemIndex: number): EasemobApiError {
+	private failure(thrown: unknown, request: EasemobRequest, itemIndex: number): EasemobApiError {
 		const data = this.credentials.data;
-		return toEasemobApiError(this.context.getNode(), thrown, itemIndex, this.call, isAgoraCredential(data) ? data : undefined);
+		const call = request.hints === undefined ? this.call : { ...this.call, hints: [...request.hints, ...this.call.hints] };
+		return toEasemobApiError(this.context.getNode(), thrown, itemIndex, call, isAgoraCredential(data) ? data : undefined);
 	}
 
 	/**
