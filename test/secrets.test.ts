@@ -8,7 +8,7 @@ import nock from 'nock';
 import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { agoraStore } from './helpers/agora';
-import { appPath, deleteOkBody, errorBody, freshStore, HOST } from './helpers/easemob';
+import { appPath, deleteOkBody, errorBody, freshStore, HOST, roamingOkBody } from './helpers/easemob';
 import { credentialTestVerdict, runCredentialTest, runNode } from './helpers/n8n';
 
 const SECRET = 'YXA6-client-secret-that-must-never-leak';
@@ -141,6 +141,42 @@ describe('no secret in output items', () => {
 		});
 
 		expect(output.map((item) => Object.keys(item.json).includes('error'))).toEqual([false, true, true, true]);
+		expectNoSecrets(output);
+	});
+});
+
+describe('Message History: no secret in items or errors, a partly done Delete Messages by ID included', () => {
+	test('under continue-on-fail, with Include Easemob Response and Include Attempts', async () => {
+		tokenOk();
+		nock(HOST)
+			.delete(() => true)
+			.times(4)
+			.reply((path) => {
+				if (path.includes('userId=off')) return [400, errorBody('service open exception', 'this appKey not open message roaming')];
+				// The second call of the item with 60 IDs.
+				return path.includes('msgIdList=m50') ? [503, 'Service Unavailable'] : [200, roamingOkBody()];
+			});
+
+		const output: INodeExecutionData[] = await runNode({
+			store: freshStore({ clientSecret: SECRET }),
+			continueOnFail: true,
+			parameters: {
+				resource: 'messageHistory',
+				operation: 'deleteByIds',
+				username: 'u1',
+				channel: '={{ $json.channel }}',
+				messageIds: '={{ $json.messageIds }}',
+				options: { maxAttempts: 1, includeResponse: true, includeAttempts: true },
+			},
+			items: [
+				{ channel: 'u2', messageIds: 'm1' },
+				{ channel: 'u3', messageIds: Array.from({ length: 60 }, (_, k) => `m${k}`) },
+				{ channel: 'off', messageIds: 'm1' },
+			],
+		});
+
+		expect(output.map((item) => Object.keys(item.json).includes('error'))).toEqual([false, true, true]);
+		expect(output[1].json.description).toMatch(/Before this failure 1 of 2 calls succeeded/);
 		expectNoSecrets(output);
 	});
 });

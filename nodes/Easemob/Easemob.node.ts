@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as conversation from './actions/conversation/Conversation.resource';
+import * as messageHistory from './actions/messageHistory/MessageHistory.resource';
 import { router } from './actions/router';
 import * as user from './actions/user/User.resource';
 
@@ -13,7 +14,7 @@ export class Easemob implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Manage conversations in Easemob (环信) instant messaging',
+		description: 'Manage conversations, message history and users in Easemob (环信) instant messaging',
 		defaults: { name: 'Easemob' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -27,11 +28,13 @@ export class Easemob implements INodeType {
 				noDataExpression: true,
 				options: [
 					{ name: 'Conversation', value: 'conversation' },
+					{ name: 'Message History', value: 'messageHistory' },
 					{ name: 'User', value: 'user' },
 				],
 				default: 'conversation',
 			},
 			...conversation.description,
+			...messageHistory.description,
 			...user.description,
 		],
 	};

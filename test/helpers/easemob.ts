@@ -89,6 +89,45 @@ export function deleteEndpoint(
 	return { scope, seen };
 }
 
+/** What the message-history ("roaming") calls answer on success: no envelope. */
+export function roamingOkBody() {
+	return { requestStatusCode: 'ok', timestamp: 1700000000000 };
+}
+
+export interface SeenRoamingRequest extends SeenRequest {
+	/** The path without its query. */
+	pathname: string;
+	/** The query's values, decoded. */
+	query: Record<string, string>;
+}
+
+/**
+ * Answers every `method` request below the app's message-history path with `reply(request)`, by
+ * default `{"requestStatusCode":"ok"}`, and records what was sent, query decoded.
+ */
+export function roamingEndpoint(
+	method: 'POST' | 'DELETE',
+	reply: (request: SeenRoamingRequest) => [number, unknown] = () => [200, roamingOkBody()],
+	times = 1,
+) {
+	const seen: SeenRoamingRequest[] = [];
+	const interceptor = method === 'POST' ? nock(HOST).post(() => true) : nock(HOST).delete(() => true);
+	const scope = interceptor.times(times).reply(function (path, body) {
+		const url = new URL(path, HOST);
+		const request = {
+			method,
+			path,
+			pathname: url.pathname,
+			query: Object.fromEntries(url.searchParams),
+			headers: this.req.headers,
+			body,
+		};
+		seen.push(request);
+		return reply(request) as [number, nock.Body];
+	});
+	return { scope, seen };
+}
+
 /** One delete as the model of Easemob's limits saw it. */
 export interface LimitedDelete {
 	at: number;

@@ -103,6 +103,8 @@ export interface RunOptions {
 	/** With continueOnFail: "Continue (using error output)" instead of "Continue". */
 	errorOutput?: boolean;
 	store?: CredentialStore;
+	/** The workflow's time zone setting. */
+	timezone?: string;
 }
 
 function executeContext(nodeType: INodeType, options: RunOptions): ExecuteContext {
@@ -121,6 +123,7 @@ function executeContext(nodeType: INodeType, options: RunOptions): ExecuteContex
 		nodes: [node],
 		connections: {},
 		active: false,
+		settings: options.timezone === undefined ? undefined : { timezone: options.timezone },
 		nodeTypes: {
 			getByName: () => nodeType,
 			getByNameAndVersion: () => nodeType,

@@ -7,6 +7,7 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import * as conversation from './conversation/Conversation.resource';
+import * as messageHistory from './messageHistory/MessageHistory.resource';
 import { readRequestPolicy } from './requestOptions';
 import type { EasemobOperation, PreparedItem } from './types';
 import * as user from './user/User.resource';
@@ -16,6 +17,11 @@ import { EasemobApiError } from '../transport/easemobError';
 
 const operations: Record<string, Record<string, EasemobOperation>> = {
 	conversation: { delete: conversation.delete },
+	messageHistory: {
+		deleteAllForUser: messageHistory.deleteAllForUser,
+		deleteBeforeTime: messageHistory.deleteBeforeTime,
+		deleteByIds: messageHistory.deleteByIds,
+	},
 	user: {
 		get: user.get,
 		delete: user.delete,
