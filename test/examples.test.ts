@@ -1,8 +1,12 @@
-// What the example workflows promise before anyone imports them: deleting webhooks that need a
-// header, nodes that keep going past a failed item. How they behave in a real n8n against the
+// What the example workflows promise before anyone imports them: Easemob nodes set up with the
+// node's own names, deleting webhooks that need a header, nodes that keep going past a failed item. How they behave in a real n8n against the
 // sandbox is in test/e2e/ (editor.e2e for the webhooks).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+import type { INodeProperties } from 'n8n-workflow';
+
+import { Easemob } from '../nodes/Easemob/Easemob.node';
 
 interface ExampleNode {
 	name: string;
@@ -56,3 +60,30 @@ test.each(['forget-user.json', 'retention-policy.json'])(
 		expect(nodes.map((node) => node.onError)).toEqual(nodes.map(() => 'continueRegularOutput'));
 	},
 );
+
+/** The node's properties shown for a resource and an operation. */
+function shownFor(resource: unknown, operation: unknown): INodeProperties[] {
+	const shows = (property: INodeProperties, name: string, value: unknown) =>
+		property.displayOptions?.show?.[name] === undefined || property.displayOptions.show[name]!.includes(value as string);
+	return new Easemob().description.properties.filter(
+		(property) => shows(property, 'resource', resource) && shows(property, 'operation', operation),
+	);
+}
+
+const easemobNodes = examples.flatMap(({ file, nodes }) =>
+	nodes.filter((node) => node.type === EASEMOB).map((node) => ({ file, node: node.name, parameters: node.parameters })),
+);
+
+test.each(easemobNodes)('$file, $node: its resource, operation, fields and options are ones the node shows for them', ({ parameters }) => {
+	const { resource, operation, options = {}, ...fields } = parameters;
+	const shown = shownFor(resource, operation);
+	const choices = (name: string) => (shown.find((property) => property.name === name)?.options ?? []).map((option) => 'value' in option && option.value);
+	const optionNames = shown
+		.filter((property) => property.name === 'options')
+		.flatMap((property) => (property.options ?? []).map((option) => option.name));
+
+	expect(choices('resource')).toContain(resource);
+	expect(choices('operation')).toContain(operation);
+	expect(Object.keys(fields).filter((name) => !shown.some((property) => property.name === name))).toEqual([]);
+	expect(Object.keys(options as object).filter((name) => !optionNames.includes(name))).toEqual([]);
+});

@@ -176,3 +176,81 @@ test('with the header, the webhook example deletes the conversation a form posts
 	});
 	expect(sandbox.counters()).toMatchObject({ deletes: 1, byStatus: { '404': 1 } });
 });
+
+describe('examples/forget-user.json, published, called with the header', () => {
+	// Each reset revokes every token, and a token refused within a second of being issued is not
+	// replaced (credentials/easemobAppToken.ts: Easemob bans accounts that ask too often). Tests
+	// that each start with a refused token must leave it that second.
+	beforeEach(async () => {
+		await new Promise((resolve) => setTimeout(resolve, 1100));
+		sandbox.reset();
+	});
+
+	const forget = (username: string) => post(webhookPath(EXAMPLES.forgetUser), { username }, { [webhookKey.header]: webhookKey.value });
+	/** The Easemob calls the sandbox answered with success, in order, token requests aside. */
+	const succeeded = () =>
+		sandbox
+			.requests()
+			.filter((request) => request.status >= 200 && request.status < 300 && request.endpoint !== 'token')
+			.map((request) => request.endpoint);
+
+	test("a known user: 200, carol's history and carol gone, alice's copy of their conversation kept", async () => {
+		const before = sandbox.state();
+
+		const answer = await forget('carol');
+
+		expect(answer.status).toBe(200);
+		expect(await answer.json()).toEqual({
+			forgotten: true,
+			username: 'carol',
+			historyDeleted: true,
+			userDeleted: true,
+			unknownUser: false,
+			failedStep: null,
+			error: null,
+		});
+		expect(sandbox.state().users.carol).toBeUndefined();
+		expect(sandbox.state().users.alice).toEqual(before.users.alice);
+		expect(succeeded()).toEqual(['history.all', 'user.delete']);
+	});
+
+	test('the same request sent again: 200 with unknownUser, nothing more deleted', async () => {
+		await forget('carol');
+		const before = sandbox.state();
+
+		const answer = await forget('carol');
+
+		expect(answer.status).toBe(200);
+		expect(await answer.json()).toEqual({
+			forgotten: true,
+			username: 'carol',
+			historyDeleted: false,
+			userDeleted: false,
+			unknownUser: true,
+			failedStep: null,
+			error: null,
+		});
+		expect(sandbox.state()).toEqual(before);
+	});
+
+	test('an app without message roaming: 500 naming the history step and its error; the user is kept', async () => {
+		sandbox.configure({ messageRoaming: false });
+		const before = sandbox.state();
+
+		const answer = await forget('bob');
+
+		expect(answer.status).toBe(500);
+		expect(await answer.json()).toEqual({
+			forgotten: false,
+			username: 'bob',
+			historyDeleted: false,
+			userDeleted: false,
+			unknownUser: false,
+			failedStep: 'Delete all history',
+			error: { message: expect.stringContaining('message roaming'), statusCode: 400, easemobError: 'service open exception' },
+		});
+		expect(sandbox.state()).toEqual(before);
+		expect(sandbox.requests().map((request) => request.endpoint)).not.toContain('user.delete');
+		expect(succeeded()).toEqual([]);
+	});
+});
