@@ -152,8 +152,9 @@ describe('a user whose window is full elsewhere', () => {
 		);
 
 		expect(outputs.flat().map((o) => o.json.deleted)).toEqual(Array(8).fill(true));
-		// The requests go in rounds: no short retry is spent on a full window, each 429 waits one.
-		const rounds = [...new Set(seen.map((r) => r.at))];
+		// The requests go in rounds: no short retry is spent on a full window, each 429 waits one. On a busy
+		// machine a round's requests may reach Easemob a latency or two apart, not at the same instant.
+		const rounds = seen.map((r) => r.at).filter((at, k, all) => k === 0 || at - all[k - 1] > 200);
 		for (let k = 1; k < rounds.length; k++) expect(rounds[k] - rounds[k - 1]).toBeGreaterThanOrEqual(10_200);
 		expect(seen.filter((r) => r.status === 429).length).toBeGreaterThan(0);
 		// 2 per window: the last two in the fourth window, soon after it surely began.

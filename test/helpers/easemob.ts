@@ -111,7 +111,8 @@ export function roamingEndpoint(
 	times = 1,
 ) {
 	const seen: SeenRoamingRequest[] = [];
-	const interceptor = method === 'POST' ? nock(HOST).post(() => true) : nock(HOST).delete(() => true);
+	const roaming = /\/rest\/message\/roaming\//;
+	const interceptor = method === 'POST' ? nock(HOST).post(roaming) : nock(HOST).delete(roaming);
 	const scope = interceptor.times(times).reply(function (path, body) {
 		const url = new URL(path, HOST);
 		const request = {

@@ -4,5 +4,7 @@ import type { FailureHint } from '../transport';
 export const UNKNOWN_USER: FailureHint = {
 	status: 404,
 	fix: 'This app has no such user: check the Username (a user ID, not a nickname)',
-	hint: 'Easemob has no such user in this app. Check the Username: it is the user ID (not the nickname) of a user of the app named in the credential.',
+	hint:
+		'Easemob has no such user in this app. Check the Username: it is the user ID (not the nickname) of a user of ' +
+		'the app named in the credential.',
 };

@@ -32,7 +32,9 @@ export function idParameter(context: IExecuteFunctions, field: IdField, itemInde
 	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
 		throw new NodeOperationError(context.getNode(), `${label} is empty: set it to ${holds}`, {
 			itemIndex,
-			description: `Item ${itemIndex} has no ${label}: the field or its expression gave ${JSON.stringify(value) ?? 'undefined'}.`,
+			description:
+				`Item ${itemIndex} has no ${label}: the field or its expression gave ` +
+				`${JSON.stringify(value) ?? 'undefined'}.`,
 		});
 	}
 	if (typeof value !== 'string') {
@@ -51,7 +53,9 @@ export function idParameter(context: IExecuteFunctions, field: IdField, itemInde
 			`${label} contains an incomplete Unicode character: give the whole ID, it was probably cut short`,
 			{
 				itemIndex,
-				description: `Item ${itemIndex} gave ${label} text with half of a surrogate pair, which usually means it was cut at the wrong place.`,
+				description:
+					`Item ${itemIndex} gave ${label} text with half of a surrogate pair, which usually means it was ` +
+					`cut at the wrong place.`,
 			},
 		);
 	}
@@ -89,7 +93,10 @@ export function conversationTypeField(purpose: string): INodeProperties {
 			{ name: 'Group Chat', value: 'groupchat', description: 'A group conversation' },
 		],
 		default: 'chat',
-		description: `Whether the ${purpose} is with one other user or a group. In an AI tool, to let the model choose, switch to an expression: {{ $fromAI('type', 'Conversation type: chat for a one-to-one conversation, groupchat for a group conversation', 'string') }}.`,
+		description:
+			`Whether the ${purpose} is with one other user or a group. In an AI tool, to let the model choose, ` +
+			`switch to an expression: {{ $fromAI('type', 'Conversation type: chat for a one-to-one conversation, ` +
+			`groupchat for a group conversation', 'string') }}.`,
 	};
 }
 
@@ -98,11 +105,13 @@ export function conversationType(context: IExecuteFunctions, itemIndex: number):
 	if (typeof type !== 'string' || !(CONVERSATION_TYPES as readonly string[]).includes(type)) {
 		throw new NodeOperationError(
 			context.getNode(),
-			`Conversation Type must be "chat" (one-to-one) or "groupchat" (group), not ${JSON.stringify(type) ?? String(type)}`,
+			`Conversation Type must be "chat" (one-to-one) or "groupchat" (group), not ` +
+			`${JSON.stringify(type) ?? String(type)}`,
 			{
 				itemIndex,
 				description:
-					'Use chat when Channel is another user\'s ID and groupchat when it is a group ID. An expression, $fromAI included, must give one of these two words exactly, in lower case.',
+					'Use chat when Channel is another user\'s ID and groupchat when it is a group ID. An expression, ' +
+					'$fromAI included, must give one of these two words exactly, in lower case.',
 			},
 		);
 	}

@@ -11,7 +11,10 @@ function userRateFields({ limit, windowSeconds }: { limit: number; windowSeconds
 			type: 'number',
 			typeOptions: { minValue: 0, numberPrecision: 0 },
 			default: limit,
-			description: `Most requests per user within the User Rate Window. Easemob allows ${limit} per ${windowSeconds === 60 ? 'minute' : `${windowSeconds} seconds`} per user for this call. Items for a user at the limit wait their turn while other users' items go ahead. 0 turns the window off.`,
+			description:
+				`Most requests per user within the User Rate Window. Easemob allows ${limit} per ` +
+				`${windowSeconds === 60 ? 'minute' : `${windowSeconds} seconds`} per user for this call. Items for a ` +
+				`user at the limit wait their turn while other users' items go ahead. 0 turns the window off.`,
 		},
 		{
 			displayName: 'User Rate Window (Seconds)',
@@ -29,7 +32,8 @@ function requestOptionFields(call: EasemobCall): INodeProperties[] {
 	const { appPerSecond, perUser } = call.budget;
 	const retried = call.resendAfterLostAnswer
 		? 'cannot be reached'
-		: 'cannot be reached before the request is sent (a request whose answer was lost is not sent again: the change may have been made)';
+		: 'cannot be reached before the request is sent (a request whose answer was lost is not sent again: the ' +
+			'change may have been made)';
 	return [
 		{
 			displayName: 'App Rate Limit (per Second)',
@@ -37,7 +41,12 @@ function requestOptionFields(call: EasemobCall): INodeProperties[] {
 			type: 'number',
 			typeOptions: { minValue: 0 },
 			default: appPerSecond,
-			description: `Most requests per second this node sends to the app for this call, shared with every execution calling the same app in this n8n process. When Easemob answers "rate limit reached" (429) because other workers or clients use the same app, the node slows down below this and speeds up again gradually. Easemob allows ${appPerSecond} per second per app key for this call unless your plan says otherwise. 0 turns the pace off.`,
+			description:
+				`Most requests per second this node sends to the app for this call, shared with every execution ` +
+				`calling the same app in this n8n process. When Easemob answers "rate limit reached" (429) because ` +
+				`other workers or clients use the same app, the node slows down below this and speeds up again ` +
+				`gradually. Easemob allows ${appPerSecond} per second per app key for this call unless your plan ` +
+				`says otherwise. 0 turns the pace off.`,
 		},
 		...(perUser === undefined ? [] : userRateFields(perUser)),
 		{
@@ -47,7 +56,8 @@ function requestOptionFields(call: EasemobCall): INodeProperties[] {
 			typeOptions: { minValue: 1, maxValue: 100, numberPrecision: 0 },
 			default: 10,
 			description:
-				'Most requests waiting for Easemob\'s answer at once. More keeps the rate up over slow networks; the rate limits above still apply.',
+				'Most requests waiting for Easemob\'s answer at once. More keeps the rate up over slow networks; the ' +
+				'rate limits above still apply.',
 		},
 		{
 			displayName: 'Max Attempts',
@@ -57,8 +67,13 @@ function requestOptionFields(call: EasemobCall): INodeProperties[] {
 			default: 5,
 			description:
 				perUser === undefined
-					? `Most times a request is sent when Easemob has a server error (5xx) or ${retried}. A 429 "rate limit reached" does not count: the node slows down and sends the request again. Other errors are never retried. 1 turns retries off.`
-					: `Most times an item is sent when Easemob has a server error (5xx), ${retried}, or answers "rate limit reached" (429) for a user whose window is full. A 429 for the whole app does not count: the node slows down and sends the item again. Other errors are never retried. 1 turns retries off.`,
+					? `Most times a request is sent when Easemob has a server error (5xx) or ${retried}. A 429 ` +
+						`"rate limit reached" does not count: the node slows down and sends the request again. Other ` +
+						`errors are never retried. 1 turns retries off.`
+					: `Most times an item is sent when Easemob has a server error (5xx), ${retried}, or answers ` +
+						`"rate limit reached" (429) for a user whose window is full. A 429 for the whole app does ` +
+						`not count: the node slows down and sends the item again. Other errors are never retried. 1 ` +
+						`turns retries off.`,
 		},
 		{
 			displayName: 'Max Retry Wait (Seconds)',
@@ -68,8 +83,14 @@ function requestOptionFields(call: EasemobCall): INodeProperties[] {
 			default: 120,
 			description:
 				perUser === undefined
-					? 'Most time a request waits between attempts, in all. Waits grow exponentially from about 1 second, or follow Easemob\'s Retry-After when it sends one; after a 429 the request waits for the slower pace.'
-					: 'Most time an item waits between attempts, in all. Waits grow exponentially from about 1 second, or follow Easemob\'s Retry-After when it sends one; after a 429 the item waits for the slower pace. Waiting for the item\'s user\'s window, a full User Rate Window after a 429 for a user whose window is full included, does not count here: Max Attempts bounds those 429s.',
+					? 'Most time a request waits between attempts, in all. Waits grow exponentially from about 1 ' +
+						'second, or follow Easemob\'s Retry-After when it sends one; after a 429 the request waits ' +
+						'for the slower pace.'
+					: 'Most time an item waits between attempts, in all. Waits grow exponentially from about 1 ' +
+						'second, or follow Easemob\'s Retry-After when it sends one; after a 429 the item waits for ' +
+						'the slower pace. Waiting for the item\'s user\'s window, a full User Rate Window after a ' +
+						'429 for a user whose window is full included, does not count here: Max Attempts bounds ' +
+						'those 429s.',
 		},
 		{
 			displayName: 'Timeout (Seconds)',
@@ -79,14 +100,17 @@ function requestOptionFields(call: EasemobCall): INodeProperties[] {
 			default: 30,
 			description: call.resendAfterLostAnswer
 				? 'How long to wait for Easemob to answer one request before treating it as failed (and retrying it)'
-				: 'How long to wait for Easemob to answer one request before treating it as failed (it is not sent again: the change may have been made)',
+				: 'How long to wait for Easemob to answer one request before treating it as failed (it is not sent ' +
+					'again: the change may have been made)',
 		},
 		{
 			displayName: 'Include Attempts',
 			name: 'includeAttempts',
 			type: 'boolean',
 			default: false,
-			description: 'Whether to add to each output item how many attempts it took and how long it waited (attempts, waitedMs)',
+			description:
+				'Whether to add to each output item how many attempts it took and how long it waited (attempts, ' +
+				'waitedMs)',
 		},
 	];
 }

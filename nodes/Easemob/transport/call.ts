@@ -20,7 +20,8 @@ export interface SuccessShape {
 }
 
 function field(path: string): (body: object) => unknown {
-	return (body) => path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], body);
+	const keys = path.split('.');
+	return (body) => keys.reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], body);
 }
 
 function fieldIs(path: string, expected: string): SuccessShape {
@@ -28,7 +29,8 @@ function fieldIs(path: string, expected: string): SuccessShape {
 	return {
 		notConfirmed: (body) => {
 			const value = read(body);
-			return value === expected ? undefined : `${path} is ${JSON.stringify(value ?? null)}, not ${JSON.stringify(expected)}`;
+			if (value === expected) return undefined;
+			return `${path} is ${JSON.stringify(value ?? null)}, not ${JSON.stringify(expected)}`;
 		},
 	};
 }

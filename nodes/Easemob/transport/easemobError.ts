@@ -68,11 +68,15 @@ function rateLimitHint(budget: EasemobBudget): Omit<FailureHint, 'status'> {
 	return userWindow === undefined
 		? {
 				fix: `Easemob's rate limit was hit (${limits}): try again in a moment`,
-				hint: `Easemob's rate limit was hit (this call allows ${limits}). Other clients or n8n workers may be using the same app's budget; a later retry will get through.`,
+				hint:
+					`Easemob's rate limit was hit (this call allows ${limits}). Other clients or n8n workers may be ` +
+					`using the same app's budget; a later retry will get through.`,
 			}
 		: {
 				fix: `Easemob's rate limit was hit (${limits}): try this user again in ${userWindow}`,
-				hint: `Easemob's rate limit was hit (this call allows ${limits}). Fewer items per user per ${userWindow.replace(/^a /, '')}, or a later retry, will get through.`,
+				hint:
+					`Easemob's rate limit was hit (this call allows ${limits}). Fewer items per user per ` +
+					`${userWindow.replace(/^a /, '')}, or a later retry, will get through.`,
 			};
 }
 
@@ -80,7 +84,9 @@ function rateLimitHint(budget: EasemobBudget): Omit<FailureHint, 'status'> {
 function commonHints(budget: EasemobBudget): FailureHint[] {
 	const unauthorized = {
 		fix: `${CREDENTIAL_AT_FAULT}: check that the app is enabled and that Host is the app's cluster`,
-		hint: 'Easemob refused the app token even after n8n fetched a new one. Check that the app is enabled in the Easemob console and that the credential\'s Host is the cluster the app lives on.',
+		hint:
+			'Easemob refused the app token even after n8n fetched a new one. Check that the app is enabled in the ' +
+			'Easemob console and that the credential\'s Host is the cluster the app lives on.',
 	};
 	const rateLimit = rateLimitHint(budget);
 	return [
@@ -89,7 +95,9 @@ function commonHints(budget: EasemobBudget): FailureHint[] {
 			status: 401,
 			easemobError: 'auth_bad_access_token',
 			fix: `${CREDENTIAL_AT_FAULT}: check that Host is the app's cluster`,
-			hint: 'Easemob did not recognise the app token even after n8n fetched a new one. Check that the credential\'s Host is the cluster the app lives on.',
+			hint:
+				'Easemob did not recognise the app token even after n8n fetched a new one. Check that the ' +
+				'credential\'s Host is the cluster the app lives on.',
 		},
 		{
 			easemobError: 'organization_application_not_found',
@@ -100,18 +108,24 @@ function commonHints(budget: EasemobBudget): FailureHint[] {
 		{
 			easemobError: 'resource_limited',
 			fix: 'The app\'s Easemob plan quota for this is used up: retrying will not help until the plan allows more',
-			hint: 'Your Easemob plan\'s quota for this feature is used up, so retrying will not help. Check the plan and usage in the Easemob console.',
+			hint:
+				'Your Easemob plan\'s quota for this feature is used up, so retrying will not help. Check the plan ' +
+				'and usage in the Easemob console.',
 		},
 		{ status: 401, ...unauthorized },
 		{
 			status: 403,
 			fix: 'Easemob does not allow this for the app: enable the feature for it in the Easemob console',
-			hint: 'Easemob does not allow this operation for your app. Check that the feature is enabled for the app and its plan in the Easemob console.',
+			hint:
+				'Easemob does not allow this operation for your app. Check that the feature is enabled for the app ' +
+				'and its plan in the Easemob console.',
 		},
 		{
 			status: 404,
 			fix: 'Easemob has nothing by that name in this app: check the IDs in the fields',
-			hint: 'Easemob found nothing by the names in the fields in the app named in the credential. Check the IDs against the Easemob console.',
+			hint:
+				'Easemob found nothing by the names in the fields in the app named in the credential. Check the IDs ' +
+				'against the Easemob console.',
 		},
 		{ status: 429, ...rateLimit },
 	];
@@ -127,7 +141,9 @@ function hintForStatus(status: number): Omit<FailureHint, 'status'> {
 	if (status >= 300 && status < 400) {
 		return {
 			fix: `${CREDENTIAL_AT_FAULT}: Host must be the app's REST host, usually with https://`,
-			hint: 'Easemob answered with a redirect, which n8n does not follow with your token. Check the credential\'s Host (usually https:// and the cluster shown in the console).',
+			hint:
+				'Easemob answered with a redirect, which n8n does not follow with your token. Check the ' +
+				'credential\'s Host (usually https:// and the cluster shown in the console).',
 		};
 	}
 	return {
@@ -160,7 +176,9 @@ function hintFor(failure: EasemobFailure & { status: number }, call: Pick<Easemo
 // Said instead of "try again" when the call must not be done twice and no answer says whether it was done.
 const NOT_RESENT = {
 	fix: 'The call may have gone through, so it is not sent again: check its result before running the item again',
-	hint: 'No answer from Easemob came back, so whether it carried the call out is unknown, and this call must not be done twice. Check its result (in the Easemob console, or with another call) before running the item again.',
+	hint:
+		'No answer from Easemob came back, so whether it carried the call out is unknown, and this call must not be ' +
+		'done twice. Check its result (in the Easemob console, or with another call) before running the item again.',
 };
 
 /** Two sentences as one message, without a doubled full stop. */
@@ -175,8 +193,13 @@ function sentences(first: string, second: string): string {
 function agoraRefusal(credentials: ICredentialDataDecryptedObject, answer: string): { message: string; hint: string } {
 	const host = typeof credentials.host === 'string' ? credentials.host.trim() : '';
 	return {
-		message: `Agora Chat refused a freshly signed app token (${answer}). Check the credential's App ID and App Certificate (copy both again from your project in Agora Console) and that the Host is your app's REST API domain (${host} now; Agora Chat's are a41.chat.agora.io, a61.chat.agora.io and a71.chat.agora.io).`,
-		hint: 'A token signed with another project\'s App Certificate, or sent to another cluster, is refused. Open the credential and use its Test button.',
+		message:
+			`Agora Chat refused a freshly signed app token (${answer}). Check the credential's App ID and App ` +
+			`Certificate (copy both again from your project in Agora Console) and that the Host is your app's REST ` +
+			`API domain (${host} now; Agora Chat's are a41.chat.agora.io, a61.chat.agora.io and a71.chat.agora.io).`,
+		hint:
+			'A token signed with another project\'s App Certificate, or sent to another cluster, is refused. Open ' +
+			'the credential and use its Test button.',
 	};
 }
 
@@ -216,7 +239,9 @@ export function toEasemobApiError(
 			});
 		}
 		let fix = 'Check the credential\'s Host and that n8n can reach it; a later try may work';
-		let hint = `The connection failed before Easemob answered (${code}). Check the credential's Host and that n8n can reach it; a retry may help.`;
+		let hint =
+			`The connection failed before Easemob answered (${code}). Check the credential's Host and that n8n can ` +
+			`reach it; a retry may help.`;
 		if (code === 'ENOTFOUND') {
 			fix = `${CREDENTIAL_AT_FAULT}: check the spelling of its Host`;
 			hint = `The credential's Host does not resolve (${code}). Check its spelling against the Easemob console.`;
@@ -273,7 +298,8 @@ export function retryLimitReached(
 	return new EasemobApiError(last.node, {
 		message: sentences(
 			last.message,
-			`${stopped} because ${limit}; to keep trying for longer, raise Max Attempts or Max Retry Wait in the node's Options`,
+			`${stopped} because ${limit}; to keep trying for longer, raise Max Attempts or Max Retry Wait in the ` +
+			`node's Options`,
 		),
 		hint: `${last.description ?? ''} To keep trying for longer, raise Max Attempts or Max Retry Wait in the node's Options.`.trim(),
 		itemIndex: last.context.itemIndex as number,

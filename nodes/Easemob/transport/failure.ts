@@ -56,7 +56,16 @@ export function networkFailureInWords(code: string | undefined): string {
 }
 
 // Failures a later try may get past. A host name that does not resolve is a typo until shown otherwise.
-const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const TRANSIENT_NETWORK_CODES = new Set([
+	'ECONNRESET',
+	'ECONNREFUSED',
+	'ETIMEDOUT',
+	'ECONNABORTED',
+	'EPIPE',
+	'EAI_AGAIN',
+	'ENETUNREACH',
+	'EHOSTUNREACH',
+]);
 // Failures after the request may have reached Easemob: it may have been carried out, with no word of it.
 // A reset or a timeout cannot tell whether the request had left; a gateway's 502 or 504 says that it
 // lost Easemob's answer, not that Easemob did nothing.

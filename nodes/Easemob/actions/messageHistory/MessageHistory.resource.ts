@@ -18,21 +18,24 @@ export const description: INodeProperties[] = [
 				name: 'Delete All for a User',
 				value: 'deleteAllForUser',
 				description:
-					'Delete all of one user\'s server-side message history; every conversation also leaves the user\'s conversation list, and nothing can be restored. Other participants keep theirs.',
+					'Delete all of one user\'s server-side message history; every conversation also leaves the ' +
+					'user\'s conversation list, and nothing can be restored. Other participants keep theirs.',
 				action: 'Delete all message history of a user',
 			},
 			{
 				name: 'Delete Conversation History Before a Time',
 				value: 'deleteBeforeTime',
 				description:
-					'Delete one user\'s server-side history of a conversation up to a time, for good; other participants keep theirs',
+					'Delete one user\'s server-side history of a conversation up to a time, for good; other ' +
+					'participants keep theirs',
 				action: 'Delete conversation history of a user before a time',
 			},
 			{
 				name: 'Delete Messages by ID',
 				value: 'deleteByIds',
 				description:
-					'Delete chosen messages from one user\'s server-side history of a conversation, for good; other participants keep theirs',
+					'Delete chosen messages from one user\'s server-side history of a conversation, for good; other ' +
+					'participants keep theirs',
 				action: 'Delete messages of a user by ID',
 			},
 		],

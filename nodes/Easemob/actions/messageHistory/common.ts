@@ -49,7 +49,8 @@ export const notifyDevicesOption: INodeProperties = {
 	type: 'boolean',
 	default: true,
 	description:
-		'Whether to tell the user\'s devices that are online, so that they remove the deleted messages too. Devices that are offline find the messages gone from the server either way.',
+		'Whether to tell the user\'s devices that are online, so that they remove the deleted messages too. Devices ' +
+		'that are offline find the messages gone from the server either way.',
 };
 
 /** Notify Devices, a real boolean; on unless turned off. */
@@ -74,12 +75,21 @@ export function conversationInRequest(
 
 export const ROAMING_OFF: FailureHint = {
 	text: /not open message roaming/i,
-	fix: 'The app has no message roaming, so Easemob keeps no history to delete: ask Easemob to enable message roaming for the app',
-	hint: 'Easemob keeps users\' message history on the server ("message roaming") only for apps it is enabled for, and it is not enabled for this one. Ask Easemob (in the console or through support) to enable it; until then these calls fail.',
+	fix:
+		'The app has no message roaming, so Easemob keeps no history to delete: ask Easemob to enable message ' +
+		'roaming for the app',
+	hint:
+		'Easemob keeps users\' message history on the server ("message roaming") only for apps it is enabled for, ' +
+		'and it is not enabled for this one. Ask Easemob (in the console or through support) to enable it; until ' +
+		'then these calls fail.',
 };
 
 export const MORE_THAN_50_IDS: FailureHint = {
 	text: /greater than 50/i,
-	fix: 'Easemob refused more than 50 message IDs in one call, and the node sends at most 50: report this with the IDs',
-	hint: 'Easemob deletes at most 50 messages by ID per call, and the node splits the IDs into calls of at most 50, so Easemob counted the IDs differently. Report it with the Message IDs of the item.',
+	fix:
+		'Easemob refused more than 50 message IDs in one call, and the node sends at most 50: report this with the ' +
+		'IDs',
+	hint:
+		'Easemob deletes at most 50 messages by ID per call, and the node splits the IDs into calls of at most 50, ' +
+		'so Easemob counted the IDs differently. Report it with the Message IDs of the item.',
 };

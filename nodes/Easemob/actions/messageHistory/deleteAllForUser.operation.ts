@@ -20,7 +20,9 @@ export const call: EasemobCall = {
 
 const properties: INodeProperties[] = [
 	usernameField(
-		'User ID of the user whose whole message history on the server is deleted, in every conversation. Every conversation also leaves the user\'s conversation list, and nothing can be restored. Only this user\'s copy goes: the other participants keep theirs.',
+		'User ID of the user whose whole message history on the server is deleted, in every conversation. Every ' +
+		'conversation also leaves the user\'s conversation list, and nothing can be restored. Only this user\'s copy ' +
+		'goes: the other participants keep theirs.',
 	),
 	optionsCollection(call),
 ];

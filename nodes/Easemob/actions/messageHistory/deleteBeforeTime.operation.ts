@@ -28,7 +28,8 @@ export const call: EasemobCall = {
 
 const properties: INodeProperties[] = [
 	usernameField(
-		'User ID of the user whose history of the conversation is deleted. Only this user\'s copy goes: the other participants keep theirs.',
+		'User ID of the user whose history of the conversation is deleted. Only this user\'s copy goes: the other ' +
+		'participants keep theirs.',
 	),
 	conversationTypeField('conversation'),
 	channelField,
@@ -39,7 +40,10 @@ const properties: INodeProperties[] = [
 		required: true,
 		default: '',
 		description:
-			'Messages sent at or before this time are deleted from the user\'s history of the conversation, and cannot be restored; later ones stay. A conversation left empty also leaves the user\'s conversation list. An n8n date-time (e.g. {{ $now.minus({ days: 90 }) }}), ISO 8601 text (read in the workflow\'s time zone unless it has an offset such as Z) or epoch milliseconds.',
+			'Messages sent at or before this time are deleted from the user\'s history of the conversation, and ' +
+			'cannot be restored; later ones stay. A conversation left empty also leaves the user\'s conversation ' +
+			'list. An n8n date-time (e.g. {{ $now.minus({ days: 90 }) }}), ISO 8601 text (read in the workflow\'s ' +
+			'time zone unless it has an offset such as Z) or epoch milliseconds.',
 	},
 	optionsCollection(call, [notifyDevicesOption]),
 ];
@@ -67,7 +71,9 @@ interface LuxonDateTime {
 }
 
 function isLuxonDateTime(value: unknown): value is LuxonDateTime {
-	return typeof value === 'object' && value !== null && (value as { isLuxonDateTime?: unknown }).isLuxonDateTime === true;
+	return (
+		typeof value === 'object' && value !== null && (value as { isLuxonDateTime?: unknown }).isLuxonDateTime === true
+	);
 }
 
 function typeName(value: unknown): string {
@@ -92,7 +98,8 @@ function isoTextMs(text: string, timeZone: string): number | undefined {
 	}
 	const [year, month, day, hour, minute, second] = written.slice(1).map((part) => Number(part ?? 0));
 	const read = [parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second];
-	return read.every((part, k) => part === [year, month, day, hour, minute, second][k]) ? parsed.toMillis() : undefined;
+	const asWritten = read.every((part, k) => part === [year, month, day, hour, minute, second][k]);
+	return asWritten ? parsed.toMillis() : undefined;
 }
 
 /** Before, as epoch milliseconds. */
@@ -101,13 +108,16 @@ function beforeMs(context: IExecuteFunctions, itemIndex: number): number {
 	const refuse = (message: string, description?: string) =>
 		new NodeOperationError(context.getNode(), message, {
 			itemIndex,
-			description: description ?? `Item ${itemIndex} gave Before the value ${JSON.stringify(value) ?? String(value)}.`,
+			description:
+				description ?? `Item ${itemIndex} gave Before the value ${JSON.stringify(value) ?? String(value)}.`,
 		});
 	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
 		throw refuse(`Before is empty: set it to ${FORMS}; messages at or before it are deleted`);
 	}
 	if (isLuxonDateTime(value)) {
-		if (!value.isValid) throw refuse(`Before is an invalid date-time (${value.invalidReason ?? 'invalid'}): set it to ${FORMS}`);
+		if (!value.isValid) {
+			throw refuse(`Before is an invalid date-time (${value.invalidReason ?? 'invalid'}): set it to ${FORMS}`);
+		}
 		return value.toMillis();
 	}
 	if (typeof value === 'number') {
@@ -116,7 +126,8 @@ function beforeMs(context: IExecuteFunctions, itemIndex: number): number {
 		}
 		if (value < LEAST_EPOCH_MS) {
 			throw refuse(
-				`Before ${value} looks like epoch seconds, not milliseconds: multiply it by 1000, or set it to ${FORMS}`,
+				`Before ${value} looks like epoch seconds, not milliseconds: multiply it by 1000, or set it to ` +
+				`${FORMS}`,
 				`As milliseconds it is ${new Date(value).toISOString()}, before any message Easemob keeps.`,
 			);
 		}
@@ -126,7 +137,8 @@ function beforeMs(context: IExecuteFunctions, itemIndex: number): number {
 		const text = value.trim();
 		if (/^\d+$/.test(text)) {
 			throw refuse(
-				`Before "${text}" is digits in text, which could be a date or a number: give epoch milliseconds as a number, e.g. {{ Number($json.before) }}, or ISO 8601 text like 2024-01-31T00:00:00Z`,
+				`Before "${text}" is digits in text, which could be a date or a number: give epoch milliseconds as a ` +
+				`number, e.g. {{ Number($json.before) }}, or ISO 8601 text like 2024-01-31T00:00:00Z`,
 			);
 		}
 		const ms = isoTextMs(text, context.getTimezone());
@@ -156,11 +168,9 @@ export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedIte
 				query: { ...conversation.query, delTime: String(before), isNotify: String(notify) },
 			},
 		],
-		output: (responses) =>
-			withRequestDetails(
-				{ deleted: true, username, type, channel, before: new Date(before).toISOString(), notifyDevices: notify },
-				responses,
-				options,
-			),
+		output: (responses) => {
+			const json = { deleted: true, username, type, channel, before: new Date(before).toISOString() };
+			return withRequestDetails({ ...json, notifyDevices: notify }, responses, options);
+		},
 	};
 }

@@ -32,7 +32,8 @@ const IDS_PER_CALL = 50;
 
 const properties: INodeProperties[] = [
 	usernameField(
-		'User ID of the user whose copies of the messages are deleted. Only this user\'s copy goes: the other participants keep theirs.',
+		'User ID of the user whose copies of the messages are deleted. Only this user\'s copy goes: the other ' +
+		'participants keep theirs.',
 	),
 	conversationTypeField('conversation'),
 	channelField,
@@ -44,7 +45,10 @@ const properties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. 1196186326338848700, 1196186326338848701',
 		description:
-			'IDs of the messages to delete from the user\'s history of the conversation, which cannot be restored: comma-separated text, or a list of IDs from an expression. Any number: the node sends them 50 per call, one call after another, and reports which IDs it sent. Give long IDs as text: as numbers they may not be exact.',
+			'IDs of the messages to delete from the user\'s history of the conversation, which cannot be restored: ' +
+			'comma-separated text, or a list of IDs from an expression. Any number: the node sends them 50 per call, ' +
+			'one call after another, and reports which IDs it sent. Give long IDs as text: as numbers they may not ' +
+			'be exact.',
 	},
 	optionsCollection(call, [notifyDevicesOption]),
 ];
@@ -99,9 +103,13 @@ function messageIds(context: IExecuteFunctions, itemIndex: number): string[] {
 		}
 		if (id === '') throw refuse(`Message IDs has an empty ID ${at}: remove the extra comma or the blank entry`);
 		// Easemob splits the list at commas: one entry would be taken for several IDs.
-		if (id.includes(',')) throw refuse(`Message ID "${id}" ${at} contains a comma: give one ID per entry of the list`);
+		if (id.includes(',')) {
+			throw refuse(`Message ID "${id}" ${at} contains a comma: give one ID per entry of the list`);
+		}
 		if (hasLoneSurrogate(id)) {
-			throw refuse(`Message IDs has an incomplete Unicode character ${at}: give the whole ID, it was probably cut short`);
+			throw refuse(
+				`Message IDs has an incomplete Unicode character ${at}: give the whole ID, it was probably cut short`,
+			);
 		}
 		ids.add(id);
 	});
@@ -130,16 +138,17 @@ export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedIte
 				query: { ...conversation.query, msgIdList: batch.join(','), isNotify: String(notify) },
 			}),
 		),
-		output: (responses) =>
-			withRequestDetails(
-				{ deleted: true, username, type, channel, messageIds: ids, requests: responses.length, notifyDevices: notify },
-				responses,
-				options,
-				'list',
-			),
+		output: (responses) => {
+			const json = { deleted: true, username, type, channel, messageIds: ids, requests: responses.length };
+			return withRequestDetails({ ...json, notifyDevices: notify }, responses, options, 'list');
+		},
 		doneBeforeFailure: (succeeded) => {
 			const deleted = batches.slice(0, succeeded).flat();
-			return `Before this failure ${succeeded} of ${batches.length} calls succeeded, deleting ${deleted.length} of the ${ids.length} messages: ${deleted.join(', ')}. The other ${ids.length - deleted.length} were not deleted, or not confirmed.`;
+			return (
+				`Before this failure ${succeeded} of ${batches.length} calls succeeded, deleting ${deleted.length} ` +
+				`of the ${ids.length} messages: ${deleted.join(', ')}. The other ${ids.length - deleted.length} were ` +
+				'not deleted, or not confirmed.'
+			);
 		},
 	};
 }
