@@ -27,8 +27,8 @@ import {
 	startSandbox,
 } from './n8n/index.mjs';
 
-/** @type {{ DEFAULTS: typeof import('../test/sandbox/server.js').DEFAULTS }} */
-const { DEFAULTS } = createRequire(import.meta.url)('../test/sandbox/server.js');
+/** @type {{ DEFAULTS: typeof import('../test/sandbox/server.js').DEFAULTS, generateSeed: typeof import('../test/sandbox/server.js').generateSeed }} */
+const { DEFAULTS, generateSeed } = createRequire(import.meta.url)('../test/sandbox/server.js');
 
 const DOC = join(REPO_DIR, 'docs', 'benchmarks.md');
 const DOC_START = '<!-- bench:start -->';
@@ -46,15 +46,24 @@ const BACKEND_PREFIX = 'backend';
 const BACKEND_AGENT = 'n8n-nodes-easemob-bench-backend';
 // The other client stops by itself after this long, should the run it accompanies never end.
 const BACKEND_MAX_MS = 300_000;
+// W7's retention policy: the generated histories hold messages 22.5, 67.5, 112.5 and 157.5 days old.
+const RETENTION_DAYS = 90;
+const RETENTION_SEED = { users: 1000, messages: 4, days: 180 };
 
 /**
  * `executions`: in queue mode, the items of each execution, all started together; `backendPerSecond`:
  * deletes per second W5's other client sends; `bound`: issue 9's bounds, instead of issue 4's.
  * @typedef {{ username: string, channel: string, type: 'chat' }} Item
  * @typedef {{ slack?: number, extraMs?: number, max429Share?: number }} Bound
+ * `operation`: the Easemob node's parameters besides its options, the one-way delete if not given;
+ * `seed`, `done` and `kept`: the sandbox's data, whether an item's work is done in its state, and whether
+ * everything no item names is intact (by default: each item names a conversation to delete, and `KEEP` stays).
+ * @typedef {import('../test/sandbox/server.js').UserState} UserState
  * @typedef {{ id: string, title: string, items: Item[], executions?: Item[][], floorMs?: number, backendPerSecond?: number,
  *   bound?: Bound, contenders?: string[], sandbox: import('../test/sandbox/server.js').SandboxSettings,
- *   nodeOptions: Record<string, number> }} Workload
+ *   nodeOptions: Record<string, number>, operation?: Record<string, unknown>,
+ *   seed?: import('../test/sandbox/server.js').Seed, done?: (users: Record<string, UserState>, item: Item) => boolean,
+ *   kept?: (users: Record<string, UserState>) => boolean }} Workload
  */
 
 /** @type {Workload[]} */
@@ -108,6 +117,32 @@ const WORKLOADS = [
 		bound: { extraMs: 15_000 },
 		contenders: ['easemob'],
 	}),
+	{
+		id: 'W7',
+		title: `retention: history older than ${RETENTION_DAYS} days in 1,000 conversations`,
+		items: range(RETENTION_SEED.users).map((i) => item(`user${i}`, `user${(i + 1) % RETENTION_SEED.users}`)),
+		// 100 per second for the app, this call's own budget; no limit per user.
+		floorMs: 10_000,
+		sandbox: { latencyMs: 25, rateLimits: DEFAULTS.rateLimits },
+		nodeOptions: {},
+		operation: {
+			resource: 'messageHistory',
+			operation: 'deleteBeforeTime',
+			username: '={{ $json.username }}',
+			type: '={{ $json.type }}',
+			channel: '={{ $json.channel }}',
+			before: `={{ $now.minus({ days: ${RETENTION_DAYS} }) }}`,
+		},
+		seed: generateSeed(RETENTION_SEED),
+		// The two older messages gone, the two newer ones kept.
+		done: (users, { username, channel }) => {
+			const history = users[username]?.roaming.find((roaming) => roaming.channel === channel)?.history ?? [];
+			const cut = Date.now() - RETENTION_DAYS * 86_400_000;
+			return history.length === 2 && history.every((message) => message.timestamp > cut);
+		},
+		kept: (users) => Object.values(users).every((user) => user.conversations.length === 1),
+		contenders: ['easemob'],
+	},
 ];
 
 /**
@@ -134,12 +169,14 @@ const CONTENDERS = [
 				type: NODE_TYPE,
 				typeVersion: 1,
 				parameters: {
-					resource: 'conversation',
-					operation: 'delete',
-					username: '={{ $json.username }}',
-					type: '={{ $json.type }}',
-					channel: '={{ $json.channel }}',
-					deleteRoam: false,
+					...(workload.operation ?? {
+						resource: 'conversation',
+						operation: 'delete',
+						username: '={{ $json.username }}',
+						type: '={{ $json.type }}',
+						channel: '={{ $json.channel }}',
+						deleteRoam: false,
+					}),
 					options: workload.nodeOptions,
 				},
 				credentials: { easemobApi: credentialRef(workload) },
@@ -306,7 +343,7 @@ async function runInQueue(chosen) {
 /** @param {Workload} workload */
 function prepareSandbox(workload) {
 	sandbox.configure(workload.sandbox);
-	sandbox.reset(seed(workload.items, workload.backendPerSecond === undefined ? 0 : BACKEND_USERS));
+	sandbox.reset(workload.seed ?? seed(workload.items, workload.backendPerSecond === undefined ? 0 : BACKEND_USERS));
 }
 
 /**
@@ -527,12 +564,14 @@ function measure(workload, contender, { ms, end }, { outcome, outputMatches, bac
 	const all = sandbox.requests();
 	const requests = all.filter((request) => request.headers['user-agent'] !== BACKEND_AGENT);
 	const left = new Set(Object.entries(users).flatMap(([user, { conversations }]) => conversations.map((c) => `${user}/${c.channel}`)));
-	const succeeded = workload.items.filter(({ username, channel }) => !left.has(`${username}/${channel}`)).length;
-	const keptAll = Object.keys(users).every((user) => left.has(`${user}/${KEEP}`));
+	const done = workload.done ?? ((_, { username, channel }) => !left.has(`${username}/${channel}`));
+	const succeeded = workload.items.filter((it) => done(users, it)).length;
+	const keptAll = workload.kept?.(users) ?? Object.keys(users).every((user) => left.has(`${user}/${KEEP}`));
 	const deleteRequests = requests.filter((request) => request.method === 'DELETE');
+	// The same deletion twice: the same path with the same conversation, in the body or the query.
 	const deletes = deleteRequests
 		.filter((request) => request.status === 200)
-		.map((request) => `${deleteUser(request.path)}/${/** @type {{ channel: string }} */ (request.body).channel}`);
+		.map((request) => `${request.path} ${JSON.stringify(request.body)} ${request.query.userId ?? request.query.groupId ?? ''}`);
 	// Wall time in three parts, by when the DELETEs arrived: before the first (for the HTTP contenders
 	// with their token node), from the first to the last, and after the last.
 	const arrivals = deleteRequests.map((request) => request.at);
