@@ -78,6 +78,19 @@ export function pathIdParameter(context: IExecuteFunctions, field: IdField, item
 	return value;
 }
 
+/** The Username field every operation shows; `description` says whose ID it is and what happens to them. */
+export function usernameField(description: string, placeholder = 'e.g. alice'): INodeProperties {
+	return {
+		displayName: 'Username',
+		name: 'username',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder,
+		description,
+	};
+}
+
 export const CONVERSATION_TYPES = ['chat', 'groupchat'] as const;
 
 export type ConversationType = (typeof CONVERSATION_TYPES)[number];

@@ -4,6 +4,8 @@ import type { FailureHint } from '../../transport';
 import type { ConversationType, IdField } from '../parameters';
 import { booleanValue } from '../parameters';
 
+export { usernameField } from '../parameters';
+
 /** What the message-history operations share: the user, the conversation and its query, the hints. */
 
 export const USERNAME: IdField = {
@@ -19,18 +21,6 @@ export const CHANNEL: IdField = {
 	holds: 'the other user\'s ID (Conversation Type chat) or the group ID (groupchat)',
 	kind: 'user or group ID',
 };
-
-export function usernameField(description: string): INodeProperties {
-	return {
-		displayName: 'Username',
-		name: 'username',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. user1',
-		description,
-	};
-}
 
 export const channelField: INodeProperties = {
 	displayName: 'Channel',

@@ -5,7 +5,7 @@ import type { EasemobCall, SuccessShape } from '../../transport';
 import { UNKNOWN_USER } from '../hints';
 import { optionsCollection, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
-import { USER_CALLS, userItem, usernameField, usernameFor } from './common';
+import { USER_CALLS, userItem, userField, usernameFor } from './common';
 
 /** Activate alone answers without the envelope's entities: `{"action":"activate user",…}`. */
 const ACTIVATED: SuccessShape = {
@@ -26,7 +26,7 @@ export const call: EasemobCall = {
 };
 
 const properties: INodeProperties[] = [
-	usernameField('to unban', 'They can log in again at once'),
+	userField('to unban', 'They can log in again at once'),
 	optionsCollection(call),
 ];
 

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { EasemobBudget, SuccessShape } from '../../transport';
 import type { IdField } from '../parameters';
-import { pathIdParameter } from '../parameters';
+import { pathIdParameter, usernameField } from '../parameters';
 
 /** Easemob counts every user-management call of an app in one bucket, with no limit per user. */
 export const USER_CALLS: EasemobBudget = { name: 'user', appPerSecond: 100 };
@@ -27,16 +27,10 @@ export const USER_ENTITY: SuccessShape = {
  * The Username field of a user operation: `purpose` completes "of the user …", `consequence` says what
  * the operation does to them, for a model as much as for a person.
  */
-export function usernameField(purpose: string, consequence?: string): INodeProperties {
-	return {
-		displayName: 'Username',
-		name: 'username',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. alice',
-		description: `User ID (not the nickname) of the user ${purpose}, e.g. alice${consequence === undefined ? '' : `. ${consequence}`}`,
-	};
+export function userField(purpose: string, consequence?: string): INodeProperties {
+	return usernameField(
+		`User ID (not the nickname) of the user ${purpose}, e.g. alice${consequence === undefined ? '' : `. ${consequence}`}`,
+	);
 }
 
 export interface UserItem {

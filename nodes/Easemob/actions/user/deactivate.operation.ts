@@ -5,7 +5,7 @@ import type { EasemobCall } from '../../transport';
 import { UNKNOWN_USER } from '../hints';
 import { optionsCollection, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
-import { USER_CALLS, USER_ENTITY, userItem, usernameField, usernameFor } from './common';
+import { USER_CALLS, USER_ENTITY, userItem, userField, usernameFor } from './common';
 
 export const call: EasemobCall = {
 	budget: USER_CALLS,
@@ -16,7 +16,7 @@ export const call: EasemobCall = {
 };
 
 const properties: INodeProperties[] = [
-	usernameField(
+	userField(
 		'to ban',
 		'The ban logs them out of every device at once and lasts until Activate; their data is kept',
 	),

@@ -7,7 +7,7 @@ import { UNKNOWN_USER } from '../hints';
 import { booleanValue } from '../parameters';
 import { optionsCollection, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
-import { USER_CALLS, USER_ENTITY, userItem, usernameField, usernameFor } from './common';
+import { USER_CALLS, USER_ENTITY, userItem, userField, usernameFor } from './common';
 
 // How Easemob's delete may also say that there is no such user (§5 of the API notes).
 const NO_USER_TEXT = 'User with id \\S+ does not exist';
@@ -25,7 +25,7 @@ export const call: EasemobCall = {
 };
 
 const properties: INodeProperties[] = [
-	usernameField(
+	userField(
 		'to delete',
 		'This deletes the user for good, with every group and chat room they own and their contacts, messages and ' +
 			'conversations; it cannot be undone. In an AI tool, take the ID from the trigger, not from the model',

@@ -5,7 +5,7 @@ import type { EasemobCall, SuccessShape } from '../../transport';
 import { UNKNOWN_USER } from '../hints';
 import { optionsCollection, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
-import { USER_CALLS, userItem, usernameField, usernameFor } from './common';
+import { USER_CALLS, userItem, userField, usernameFor } from './common';
 
 function result(body: object): unknown {
 	return (body as { data?: { result?: unknown } }).data?.result;
@@ -28,7 +28,7 @@ export const call: EasemobCall = {
 };
 
 const properties: INodeProperties[] = [
-	usernameField(
+	userField(
 		'to log out of every device',
 		'They can log in again at once: to keep them out, use Deactivate (Ban)',
 	),

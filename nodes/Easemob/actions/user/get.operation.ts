@@ -5,7 +5,7 @@ import type { EasemobCall } from '../../transport';
 import { UNKNOWN_USER } from '../hints';
 import { optionsCollection, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
-import { firstEntity, USER_CALLS, USER_ENTITY, userItem, usernameField, usernameFor } from './common';
+import { firstEntity, USER_CALLS, USER_ENTITY, userItem, userField, usernameFor } from './common';
 
 export const call: EasemobCall = {
 	budget: USER_CALLS,
@@ -15,7 +15,7 @@ export const call: EasemobCall = {
 	hints: [UNKNOWN_USER],
 };
 
-const properties: INodeProperties[] = [usernameField('to read'), optionsCollection(call)];
+const properties: INodeProperties[] = [userField('to read'), optionsCollection(call)];
 
 export const description = updateDisplayOptions({ show: { resource: ['user'], operation: ['get'] } }, properties);
 
