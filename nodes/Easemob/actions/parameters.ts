@@ -91,6 +91,19 @@ export function usernameField(description: string, placeholder = 'e.g. alice'): 
 	};
 }
 
+/** The Channel field of a conversation's operations; `description` says what happens to the conversation. */
+export function channelField(description: string): INodeProperties {
+	return {
+		displayName: 'Channel',
+		name: 'channel',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. user2',
+		description,
+	};
+}
+
 export const CONVERSATION_TYPES = ['chat', 'groupchat'] as const;
 
 export type ConversationType = (typeof CONVERSATION_TYPES)[number];

@@ -5,7 +5,15 @@ import type { EasemobCall } from '../../transport';
 import { RESULT_OK } from '../../transport/call';
 import { UNKNOWN_USER } from '../hints';
 import type { IdField } from '../parameters';
-import { booleanValue, conversationType, conversationTypeField, idParameter, pathIdParameter } from '../parameters';
+import {
+	booleanValue,
+	channelField,
+	conversationType,
+	conversationTypeField,
+	idParameter,
+	pathIdParameter,
+	usernameField,
+} from '../parameters';
 import { optionsCollection, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
 
@@ -32,27 +40,15 @@ export const call: EasemobCall = {
 };
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Username',
-		name: 'username',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. user1',
-		description:
-			'User ID of the user whose conversation list loses the conversation. Only this user is affected: the other participants keep the conversation.',
-	},
+	usernameField(
+		'User ID of the user whose conversation list loses the conversation. Only this user is affected: the other ' +
+			'participants keep the conversation.',
+		'e.g. user1',
+	),
 	conversationTypeField('conversation'),
-	{
-		displayName: 'Channel',
-		name: 'channel',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. user2',
-		description:
-			'ID of the conversation to remove: the other user\'s user ID for a one-to-one chat, the group ID for a group chat',
-	},
+	channelField(
+		'ID of the conversation to remove: the other user\'s user ID for a one-to-one chat, the group ID for a group chat',
+	),
 	{
 		displayName: 'Delete Roaming Messages',
 		name: 'deleteRoam',

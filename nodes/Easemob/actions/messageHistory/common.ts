@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { FailureHint } from '../../transport';
 import type { ConversationType, IdField } from '../parameters';
-import { booleanValue } from '../parameters';
+import { booleanValue, channelField } from '../parameters';
 
 export { usernameField } from '../parameters';
 
@@ -22,16 +22,9 @@ export const CHANNEL: IdField = {
 	kind: 'user or group ID',
 };
 
-export const channelField: INodeProperties = {
-	displayName: 'Channel',
-	name: 'channel',
-	type: 'string',
-	required: true,
-	default: '',
-	placeholder: 'e.g. user2',
-	description:
-		'ID of the conversation: the other user\'s user ID for a one-to-one chat, the group ID for a group chat',
-};
+export const historyChannelField = channelField(
+	'ID of the conversation: the other user\'s user ID for a one-to-one chat, the group ID for a group chat',
+);
 
 export const notifyDevicesOption: INodeProperties = {
 	displayName: 'Notify Devices',

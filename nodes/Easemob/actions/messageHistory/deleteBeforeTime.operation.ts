@@ -3,7 +3,7 @@ import { NodeOperationError, tryToParseDateTime, updateDisplayOptions } from 'n8
 
 import {
 	CHANNEL,
-	channelField,
+	historyChannelField,
 	conversationInRequest,
 	notifyDevices,
 	notifyDevicesOption,
@@ -32,7 +32,7 @@ const properties: INodeProperties[] = [
 		'participants keep theirs.',
 	),
 	conversationTypeField('conversation'),
-	channelField,
+	historyChannelField,
 	{
 		displayName: 'Before',
 		name: 'before',

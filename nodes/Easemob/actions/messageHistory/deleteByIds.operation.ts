@@ -3,7 +3,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import {
 	CHANNEL,
-	channelField,
+	historyChannelField,
 	conversationInRequest,
 	MORE_THAN_50_IDS,
 	notifyDevices,
@@ -36,7 +36,7 @@ const properties: INodeProperties[] = [
 		'participants keep theirs.',
 	),
 	conversationTypeField('conversation'),
-	channelField,
+	historyChannelField,
 	{
 		displayName: 'Message IDs',
 		name: 'messageIds',
