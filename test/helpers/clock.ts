@@ -32,3 +32,8 @@ export async function drive<T>(work: Promise<T>): Promise<T> {
 		clearTimeout(ceiling);
 	}
 }
+
+/** The UTC second a time falls in: Easemob counts an app's rate limit in these. */
+export function utcSecond(at: number): number {
+	return Math.floor(at / 1000);
+}

@@ -57,6 +57,13 @@ export interface PacingLimits {
 }
 
 const APP_WINDOW_MS = 1000;
+// How far this machine's clock may be from Easemob's, both kept by NTP: a request this close to the
+// end of a second may count in either.
+const CLOCK_SKEW_MS = 20;
+// Each turnaround moves the average a tenth of the way: steady over a second at full rate.
+const TURNAROUND_WEIGHT = 0.1;
+// However slow the answers, half of each second is spent sending.
+const LEAST_ANSWERED_WITHIN_SHARE = 0.5;
 // A user's window, a minute long where Easemob's counting could be coarser, gets 2% more; the
 // app's one-second window gets none, which would cost a second in fifty at full rate.
 const USER_WINDOW_SAFETY = 1.02;
@@ -79,28 +86,31 @@ const LEAST_MEASURED_SPAN_MS = 100;
 const BURST_SHARE = 0.05;
 
 /**
- * Requests counted in a sliding window. A request counts from the moment it is granted until its
- * answer has come, and then for a window after that: Easemob counted it at some moment in between,
- * and only the answer bounds when. So the limit holds however late a request leaves (waiting for a
- * token, say) and whether Easemob counts fixed or sliding windows.
+ * Requests counted in a window. A request counts from the moment it is granted until its answer
+ * has come, and then until `expiry(answeredAt)`: Easemob counted it at some moment in between, and
+ * only the answer bounds when. So the limit holds however late a request leaves (waiting for a
+ * token, say).
  */
 class Window {
 	answeredAt: number[] = [];
 
 	open = 0;
 
-	/** 0 when a request may be granted now, else how long to wait before asking again. */
-	waitFor(limit: number, span: number, now: number): number {
-		const counted = this.answeredAt.filter((at) => at > now - span);
+	/**
+	 * 0 when a request may be granted now, else how long to wait before asking again. `expiry` must
+	 * grow with the answer's time, as the answers are kept in the order they came.
+	 */
+	waitFor(limit: number, expiry: (answeredAt: number) => number, now: number): number {
+		const counted = this.answeredAt.filter((at) => expiry(at) > now);
 		const excess = counted.length + this.open - limit + 1;
 		if (excess <= 0) return 0;
-		// Open requests are answered no earlier than now, so they free nothing before now + span.
-		return excess <= counted.length ? counted[excess - 1] + span - now : span;
+		// Open requests are answered no earlier than now, so they free nothing before expiry(now).
+		return (excess <= counted.length ? expiry(counted[excess - 1]) : expiry(now)) - now;
 	}
 
-	forget(olderThan: number) {
-		if (this.answeredAt.length > 0 && this.answeredAt[0] <= olderThan) {
-			this.answeredAt = this.answeredAt.filter((at) => at > olderThan);
+	forget(expiry: (answeredAt: number) => number, now: number) {
+		if (this.answeredAt.length > 0 && expiry(this.answeredAt[0]) <= now) {
+			this.answeredAt = this.answeredAt.filter((at) => expiry(at) > now);
 		}
 	}
 
@@ -156,6 +166,28 @@ function nextSecond(now: number): number {
 }
 
 /**
+ * Easemob counts an app's requests in UTC seconds, by when each arrives: some moment before its
+ * answer. So an answered request counts in the second of its answer and, as clocks differ, in the
+ * next one while its answer is within CLOCK_SKEW_MS of it, and no longer once that second has
+ * begun by our clock and Easemob's alike.
+ */
+function appExpiry(answeredAt: number): number {
+	return nextSecond(answeredAt + CLOCK_SKEW_MS) + CLOCK_SKEW_MS;
+}
+
+/** An exponentially weighted moving average, 0 until its first value. */
+class MovingAverage {
+	value = 0;
+
+	private seen = false;
+
+	add(sample: number) {
+		this.value = this.seen ? this.value + TURNAROUND_WEIGHT * (sample - this.value) : sample;
+		this.seen = true;
+	}
+}
+
+/**
  * The pace of one Easemob app within this n8n process, shared by every execution that uses it: the
  * app's adaptive rate and one window per user. A user whose window is full waits without holding up
  * other users' requests.
@@ -180,6 +212,9 @@ export class AppPace {
 	private sendingSince = 0;
 
 	private bucket = { tokens: Infinity, at: 0 };
+
+	/** How long requests take from being granted to being answered, recently. */
+	private readonly turnaround = new MovingAverage();
 
 	/** Requests per second this process may send now, at most `ceiling`. */
 	rate(ceiling: number, now = Date.now()): number {
@@ -213,9 +248,10 @@ export class AppPace {
 		for (;;) {
 			if (stopped()) return undefined;
 			const now = Date.now();
-			userPace?.window.forget(now - userSpan);
+			const userExpiry = (answeredAt: number) => answeredAt + userSpan;
+			userPace?.window.forget(userExpiry, now);
 			const userWait = userPace
-				? Math.max(userPace.blockedUntil - now, userPace.window.waitFor(limits.userLimit, userSpan, now))
+				? Math.max(userPace.blockedUntil - now, userPace.window.waitFor(limits.userLimit, userExpiry, now))
 				: 0;
 			if (userWait > 0) {
 				if (!waitedForUser) onUserWait?.();
@@ -245,6 +281,7 @@ export class AppPace {
 			const now = Date.now();
 			userPace?.window.close(now, sends);
 			appWindow?.close(now, sends);
+			if (appWindow && sends > 0) this.turnaround.add(now - grantedAt);
 		};
 		return {
 			waitedMs: grantedAt - startedAt,
@@ -272,14 +309,26 @@ export class AppPace {
 	private appWait(ceiling: number, now: number): number {
 		if (now < this.heldUntil) return this.heldUntil - now;
 		const rate = this.rate(ceiling, now);
-		// A rate below 1 per second is one request per longer window.
-		const limit = Math.max(1, Math.floor(rate));
-		const span = (APP_WINDOW_MS * limit) / rate;
-		this.app.forget(now - Math.max(span, APP_WINDOW_MS));
+		this.app.forget(appExpiry, now);
+		// Alone at the App Rate Limit, requests are spread over the part of each second whose requests
+		// are answered within it, so that none counts in the next second too. Once Easemob has refused
+		// (another client spends the app's budget, say), evenly over the whole second: early bursts
+		// would leave the other client's requests late in each second to be refused. A rate below 1 per
+		// second is the bucket's to keep.
+		const spread = this.cut === undefined ? rate / this.answeredWithinShare() : rate;
 		const burst = Math.max(1, rate * BURST_SHARE);
-		this.bucket = { tokens: Math.min(burst, this.bucket.tokens + ((now - this.bucket.at) * rate) / 1000), at: now };
-		const bucketWait = this.bucket.tokens >= 1 ? 0 : Math.ceil(((1 - this.bucket.tokens) * 1000) / rate);
-		return Math.max(bucketWait, this.app.waitFor(limit, span, now));
+		this.bucket = { tokens: Math.min(burst, this.bucket.tokens + ((now - this.bucket.at) * spread) / 1000), at: now };
+		const bucketWait = this.bucket.tokens >= 1 ? 0 : Math.ceil(((1 - this.bucket.tokens) * 1000) / spread);
+		return Math.max(bucketWait, this.app.waitFor(Math.max(1, Math.floor(rate)), appExpiry, now));
+	}
+
+	/**
+	 * The share of a second in which a request granted still has its answer, with room for the
+	 * clocks, before the second ends: twice the recent turnaround, as answers vary.
+	 */
+	private answeredWithinShare(): number {
+		const margin = 2 * this.turnaround.value + 2 * CLOCK_SKEW_MS;
+		return Math.max(LEAST_ANSWERED_WITHIN_SHARE, 1 - margin / APP_WINDOW_MS);
 	}
 
 	/** Requests sent over the last second. */
@@ -333,7 +382,7 @@ export class AppPace {
 		// the second the refused request reached Easemob in, which is the one it left in unless it
 		// crossed into the next: holding to the end of the second its answer came in lost a whole
 		// second whenever a request left just before a second ended.
-		this.heldUntil = Math.max(this.heldUntil, nextSecond(leftAt));
+		this.heldUntil = Math.max(this.heldUntil, nextSecond(leftAt) + CLOCK_SKEW_MS);
 		// A request let through before the last cut went at the old rate: its 429 tells nothing new.
 		if (this.cut !== undefined && grantedAt < this.cut.at) return;
 		// From the rate really sent when it was below the pace (waiting for checks, say), but one
