@@ -65,7 +65,7 @@ const TURNAROUND_WEIGHT = 0.1;
 // However slow the answers, half of each second is spent sending.
 const LEAST_ANSWERED_WITHIN_SHARE = 0.5;
 // A user's window, a minute long where Easemob's counting could be coarser, gets 2% more; the
-// app's one-second window gets none, which would cost a second in fifty at full rate.
+// app's UTC seconds get only the clocks' allowance, as 2% would cost a second in fifty at full rate.
 const USER_WINDOW_SAFETY = 1.02;
 // The cut on a 429 and the cubic growth after it, as in AWS SDKs' adaptive retry mode: back where
 // it was cut after cbrt(0.5 × rate) seconds (3.7 s at 100 per second, 0.8 s at 1), then beyond
