@@ -96,7 +96,7 @@ function items(count: number, username: (i: number) => string): IDataObject[] {
 }
 
 describe('pacing', () => {
-	test('at most App Rate Limit requests count in each UTC second, from arrival to 20 ms after the answer; each second\'s leave spaced out, from 20 ms into it', async () => {
+	test("at most App Rate Limit requests count in each UTC second, from arrival to 20 ms after the answer; each second's leave spaced out, from 20 ms into it", async () => {
 		const latencyMs = 50;
 		const api = easemob(undefined, latencyMs);
 
