@@ -153,6 +153,17 @@ export function readRequestPolicy(context: IExecuteFunctions, budget: EasemobBud
 	};
 }
 
+/** Include Easemob Response and Include Attempts, as an item's Options set them. */
+export interface RequestDetails {
+	includeResponse?: boolean;
+	includeAttempts?: boolean;
+}
+
+/** The item's Options, for withRequestDetails. */
+export function requestDetails(context: IExecuteFunctions, itemIndex: number): RequestDetails {
+	return context.getNodeParameter('options', itemIndex, {}) as RequestDetails;
+}
+
 /**
  * What Include Easemob Response and Include Attempts add to an output item. With several requests
  * `response` lists Easemob's answers in order; attempts and waits are added up over the requests.
@@ -160,7 +171,7 @@ export function readRequestPolicy(context: IExecuteFunctions, budget: EasemobBud
 export function withRequestDetails(
 	json: IDataObject,
 	responses: EasemobResponse[],
-	options: { includeResponse?: boolean; includeAttempts?: boolean },
+	options: RequestDetails,
 	responseAs: 'one' | 'list' = 'one',
 ): IDataObject {
 	if (options.includeResponse === true) {

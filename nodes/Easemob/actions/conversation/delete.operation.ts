@@ -14,7 +14,7 @@ import {
 	pathIdParameter,
 	usernameField,
 } from '../parameters';
-import { optionsCollection, withRequestDetails } from '../requestOptions';
+import { optionsCollection, requestDetails, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
 
 export const call: EasemobCall = {
@@ -90,10 +90,7 @@ export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedIte
 		itemIndex,
 		'$json.deleteHistory === "yes"',
 	);
-	const options = this.getNodeParameter('options', itemIndex, {}) as {
-		includeResponse?: boolean;
-		includeAttempts?: boolean;
-	};
+	const options = requestDetails(this, itemIndex);
 
 	return {
 		requests: [

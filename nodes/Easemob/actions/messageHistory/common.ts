@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { FailureHint } from '../../transport';
 import type { ConversationType, IdField } from '../parameters';
-import { booleanValue, channelField } from '../parameters';
+import { booleanValue, channelField, conversationType, idParameter, pathIdParameter } from '../parameters';
 
 export { usernameField } from '../parameters';
 
@@ -15,7 +15,7 @@ export const USERNAME: IdField = {
 	kind: 'user ID',
 };
 
-export const CHANNEL: IdField = {
+const CHANNEL: IdField = {
 	name: 'channel',
 	label: 'Channel',
 	holds: 'the other user\'s ID (Conversation Type chat) or the group ID (groupchat)',
@@ -43,17 +43,26 @@ export function notifyDevices(context: IExecuteFunctions, itemIndex: number): bo
 	return booleanValue(context, options.notifyDevices, 'Notify Devices', itemIndex, '$json.notify !== "no"');
 }
 
-/**
- * Where a conversation goes in the path and the query: Easemob names a one-to-one conversation by
- * the peer's user ID (`chat`, `userId`) and a group conversation by the group ID (`group`, `groupId`).
- */
-export function conversationInRequest(
-	type: ConversationType,
-	channel: string,
-): { path: string; query: Record<string, string> } {
+export interface HistoryConversation {
+	username: string;
+	type: ConversationType;
+	channel: string;
+	/**
+	 * Where the conversation goes in the path and the query: Easemob names a one-to-one conversation by
+	 * the peer's user ID (`chat`, `userId`) and a group conversation by the group ID (`group`, `groupId`).
+	 */
+	path: string;
+	query: Record<string, string>;
+}
+
+/** The item's user and conversation, checked in that order, as the conversation-history calls send them. */
+export function historyConversation(context: IExecuteFunctions, itemIndex: number): HistoryConversation {
+	const username = pathIdParameter(context, USERNAME, itemIndex);
+	const type = conversationType(context, itemIndex);
+	const channel = idParameter(context, CHANNEL, itemIndex);
 	return type === 'chat'
-		? { path: 'chat', query: { userId: channel } }
-		: { path: 'group', query: { groupId: channel } };
+		? { username, type, channel, path: 'chat', query: { userId: channel } }
+		: { username, type, channel, path: 'group', query: { groupId: channel } };
 }
 
 export const ROAMING_OFF: FailureHint = {

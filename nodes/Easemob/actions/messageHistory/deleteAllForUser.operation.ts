@@ -6,7 +6,7 @@ import type { EasemobCall } from '../../transport';
 import { REQUEST_STATUS_OK } from '../../transport/call';
 import { UNKNOWN_USER } from '../hints';
 import { pathIdParameter } from '../parameters';
-import { optionsCollection, withRequestDetails } from '../requestOptions';
+import { optionsCollection, requestDetails, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
 
 export const call: EasemobCall = {
@@ -34,10 +34,7 @@ export const description = updateDisplayOptions(
 
 export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedItem {
 	const username = pathIdParameter(this, USERNAME, itemIndex);
-	const options = this.getNodeParameter('options', itemIndex, {}) as {
-		includeResponse?: boolean;
-		includeAttempts?: boolean;
-	};
+	const options = requestDetails(this, itemIndex);
 
 	return {
 		requests: [{ method: 'POST', segments: ['rest', 'message', 'roaming', 'user', username, 'delete', 'all'] }],

@@ -2,20 +2,18 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, tryToParseDateTime, updateDisplayOptions } from 'n8n-workflow';
 
 import {
-	CHANNEL,
 	historyChannelField,
-	conversationInRequest,
+	historyConversation,
 	notifyDevices,
 	notifyDevicesOption,
 	ROAMING_OFF,
-	USERNAME,
 	usernameField,
 } from './common';
 import type { EasemobCall } from '../../transport';
 import { REQUEST_STATUS_OK } from '../../transport/call';
 import { UNKNOWN_USER } from '../hints';
-import { conversationType, conversationTypeField, idParameter, pathIdParameter } from '../parameters';
-import { optionsCollection, withRequestDetails } from '../requestOptions';
+import { conversationTypeField } from '../parameters';
+import { optionsCollection, requestDetails, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
 
 export const call: EasemobCall = {
@@ -149,16 +147,11 @@ function beforeMs(context: IExecuteFunctions, itemIndex: number): number {
 }
 
 export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedItem {
-	const username = pathIdParameter(this, USERNAME, itemIndex);
-	const type = conversationType(this, itemIndex);
-	const channel = idParameter(this, CHANNEL, itemIndex);
+	const conversation = historyConversation(this, itemIndex);
+	const { username, type, channel } = conversation;
 	const before = beforeMs(this, itemIndex);
 	const notify = notifyDevices(this, itemIndex);
-	const options = this.getNodeParameter('options', itemIndex, {}) as {
-		includeResponse?: boolean;
-		includeAttempts?: boolean;
-	};
-	const conversation = conversationInRequest(type, channel);
+	const options = requestDetails(this, itemIndex);
 
 	return {
 		requests: [

@@ -2,21 +2,19 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import {
-	CHANNEL,
 	historyChannelField,
-	conversationInRequest,
+	historyConversation,
 	MORE_THAN_50_IDS,
 	notifyDevices,
 	notifyDevicesOption,
 	ROAMING_OFF,
-	USERNAME,
 	usernameField,
 } from './common';
 import type { EasemobCall, EasemobRequest } from '../../transport';
 import { REQUEST_STATUS_OK } from '../../transport/call';
 import { UNKNOWN_USER } from '../hints';
-import { conversationType, conversationTypeField, hasLoneSurrogate, idParameter, pathIdParameter } from '../parameters';
-import { optionsCollection, withRequestDetails } from '../requestOptions';
+import { conversationTypeField, hasLoneSurrogate } from '../parameters';
+import { optionsCollection, requestDetails, withRequestDetails } from '../requestOptions';
 import type { PreparedItem } from '../types';
 
 export const call: EasemobCall = {
@@ -117,16 +115,11 @@ function messageIds(context: IExecuteFunctions, itemIndex: number): string[] {
 }
 
 export function prepare(this: IExecuteFunctions, itemIndex: number): PreparedItem {
-	const username = pathIdParameter(this, USERNAME, itemIndex);
-	const type = conversationType(this, itemIndex);
-	const channel = idParameter(this, CHANNEL, itemIndex);
+	const conversation = historyConversation(this, itemIndex);
+	const { username, type, channel } = conversation;
 	const ids = messageIds(this, itemIndex);
 	const notify = notifyDevices(this, itemIndex);
-	const options = this.getNodeParameter('options', itemIndex, {}) as {
-		includeResponse?: boolean;
-		includeAttempts?: boolean;
-	};
-	const conversation = conversationInRequest(type, channel);
+	const options = requestDetails(this, itemIndex);
 	const batches: string[][] = [];
 	for (let start = 0; start < ids.length; start += IDS_PER_CALL) batches.push(ids.slice(start, start + IDS_PER_CALL));
 

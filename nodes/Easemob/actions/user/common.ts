@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import type { EasemobBudget, SuccessShape } from '../../transport';
 import type { IdField } from '../parameters';
 import { pathIdParameter, usernameField } from '../parameters';
+import type { RequestDetails } from '../requestOptions';
 
 /** Easemob counts every user-management call of an app in one bucket, with no limit per user. */
 export const USER_CALLS: EasemobBudget = { name: 'user', appPerSecond: 100 };
@@ -36,7 +37,7 @@ export function userField(purpose: string, consequence?: string): INodePropertie
 export interface UserItem {
 	username: string;
 	// Unknown User Is Deleted may come from an expression: Delete checks it.
-	options: { includeResponse?: boolean; includeAttempts?: boolean; unknownUserIsDeleted?: unknown };
+	options: RequestDetails & { unknownUserIsDeleted?: unknown };
 }
 
 /** The item's Username, checked as every path segment is, and its Options. */
