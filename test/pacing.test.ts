@@ -5,7 +5,7 @@
 import nock from 'nock';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { drive, useFakeClock, utcSecond } from './helpers/clock';
+import { drive, perUtcSecond, useFakeClock, utcSecond } from './helpers/clock';
 import type { LimitedDelete } from './helpers/easemob';
 import { freshStore, limitedDeletes, tokenEndpoint } from './helpers/easemob';
 import { runNode } from './helpers/n8n';
@@ -30,17 +30,7 @@ function parameters(options: IDataObject): INodeParameters {
 const users = (count: number, from = 0) => Array.from({ length: count }, (_, i) => ({ username: `user${from + i}` }));
 
 /** Requests per UTC second, from the first one's second on. */
-function perSecond(seen: LimitedDelete[], status?: number): number[] {
-	const first = Math.floor(seen[0].at / 1000);
-	const counts: number[] = [];
-	for (const request of seen) {
-		if (status !== undefined && request.status !== status) continue;
-		const second = Math.floor(request.at / 1000) - first;
-		while (counts.length <= second) counts.push(0);
-		counts[second] += 1;
-	}
-	return counts;
-}
+const perSecond = (seen: LimitedDelete[]) => perUtcSecond(seen.map((request) => request.at));
 
 /** Processes of their own: module state (the pace, shared tokens) is per process, as in n8n workers. */
 function processes(count: number): Helpers[] {

@@ -5,7 +5,7 @@
 import nock from 'nock';
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { drive, useFakeClock, utcSecond } from './helpers/clock';
+import { drive, perUtcSecond, useFakeClock, utcSecond } from './helpers/clock';
 import { appPath, deleteOkBody, errorBody, freshStore, HOST } from './helpers/easemob';
 import { FIXES } from './helpers/messages';
 import type { CredentialStore } from './helpers/n8n';
@@ -76,21 +76,6 @@ async function run(items: IDataObject[], options: IDataObject) {
 	return { ...result, startedAt, endedAt: Date.now() };
 }
 
-/**
- * Requests per UTC second from the first one's second on, each counted in every second from its
- * arrival to `countedForMs` after it.
- */
-function countedPerSecond(times: number[], countedForMs: number): number[] {
-	const first = utcSecond(Math.min(...times));
-	const counts: number[] = [];
-	for (const at of times) {
-		for (let second = utcSecond(at); second <= utcSecond(at + countedForMs); second++) {
-			counts[second - first] = (counts[second - first] ?? 0) + 1;
-		}
-	}
-	return Array.from(counts, (count) => count ?? 0);
-}
-
 function items(count: number, username: (i: number) => string): IDataObject[] {
 	return Array.from({ length: count }, (_, i) => ({ username: username(i), channel: `c${i}` }));
 }
@@ -105,12 +90,12 @@ describe('pacing', () => {
 		expect(output).toHaveLength(16);
 		const times = api.sent.map((s) => s.at);
 		// A request counts in every second Easemob may have seen it in, clocks 20 ms apart.
-		const counted = countedPerSecond(times, latencyMs + 20);
+		const counted = perUtcSecond(times, latencyMs + 20);
 		expect(Math.max(...counted)).toBeLessThanOrEqual(5);
 		// Not five at once: spread over the part of the second whose answers come back within it, which
 		// is never less than half of it, so at least 100 ms apart; after a full second, from 20 ms into
 		// the next, once it has begun on both clocks. (A request seen late only seems later.)
-		const counts = countedPerSecond(times, 0);
+		const counts = perUtcSecond(times);
 		const second = (at: number) => utcSecond(at) - utcSecond(times[0]);
 		for (const [k, at] of times.entries()) {
 			const before = times.slice(0, k).filter((earlier) => second(earlier) === second(at)).length;
@@ -158,7 +143,7 @@ describe('pacing', () => {
 
 		expect(new Set(api.sent.map((s) => s.username)).size).toBe(6);
 		// Two per second between both executions, not two per second each.
-		expect(Math.max(...countedPerSecond(api.sent.map((s) => s.at), 20))).toBe(2);
+		expect(Math.max(...perUtcSecond(api.sent.map((s) => s.at), 20))).toBe(2);
 	});
 
 	test('the pace is per app, not per spelling of its Host: a1.easemob.com and https://a1.easemob.com/ share one', async () => {
@@ -175,7 +160,7 @@ describe('pacing', () => {
 		);
 
 		expect(new Set(api.sent.map((s) => s.username)).size).toBe(6);
-		expect(Math.max(...countedPerSecond(api.sent.map((s) => s.at), 20))).toBe(2);
+		expect(Math.max(...perUtcSecond(api.sent.map((s) => s.at), 20))).toBe(2);
 	});
 
 	test('limits set to 0 send at once, bounded only by Requests in Parallel', async () => {
@@ -239,7 +224,7 @@ describe('retries', () => {
 		const times = api.sent.map((s) => s.at);
 		expect(times).toHaveLength(4);
 		// The first 429 could be the app's: the next second starts a new app window.
-		expect(times[1]).toBe((Math.floor(times[0] / 1000) + 1) * 1000);
+		expect(times[1]).toBe((utcSecond(times[0]) + 1) * 1000);
 		// Another one says the user's window is full (elsewhere): 60 s × 1.02 after each.
 		expect(times[2] - times[1]).toBeGreaterThanOrEqual(61_200);
 		expect(times[2] - times[1]).toBeLessThanOrEqual(61_200 + 2 * STEP_MS);

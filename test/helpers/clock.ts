@@ -37,3 +37,18 @@ export async function drive<T>(work: Promise<T>): Promise<T> {
 export function utcSecond(at: number): number {
 	return Math.floor(at / 1000);
 }
+
+/**
+ * Requests per UTC second from the first one's second on, each counted in every second from its
+ * arrival to `countedForMs` after it.
+ */
+export function perUtcSecond(times: number[], countedForMs = 0): number[] {
+	const first = utcSecond(Math.min(...times));
+	const counts: number[] = [];
+	for (const at of times) {
+		for (let second = utcSecond(at); second <= utcSecond(at + countedForMs); second++) {
+			counts[second - first] = (counts[second - first] ?? 0) + 1;
+		}
+	}
+	return Array.from(counts, (count) => count ?? 0);
+}
