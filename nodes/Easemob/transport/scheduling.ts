@@ -242,13 +242,13 @@ export class AppPace {
 	): Promise<Grant | undefined> {
 		const startedAt = Date.now();
 		const userSpan = limits.userWindowMs * USER_WINDOW_SAFETY;
+		const userExpiry = (answeredAt: number) => answeredAt + userSpan;
 		const userPace = user !== undefined && limits.userLimit > 0 ? this.userPace(user, userSpan) : undefined;
 		let waitedForUser = false;
 		let userWaitedMs = 0;
 		for (;;) {
 			if (stopped()) return undefined;
 			const now = Date.now();
-			const userExpiry = (answeredAt: number) => answeredAt + userSpan;
 			userPace?.window.forget(userExpiry, now);
 			const userWait = userPace
 				? Math.max(userPace.blockedUntil - now, userPace.window.waitFor(limits.userLimit, userExpiry, now))
